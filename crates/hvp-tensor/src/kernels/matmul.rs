@@ -1,0 +1,195 @@
+//! Batched matrix multiplication on the `gemm` crate.
+//!
+//! `gemm` dispatches at run time to AVX2/AVX-512/FMA micro-kernels on stable
+//! Rust and takes arbitrary row/column strides, so a transposed operand is a
+//! stride swap, never a copy. Its parallel split is over output blocks, with
+//! the same `k` order for every element, so results do not depend on the
+//! thread count.
+
+use crate::Float;
+use gemm::Parallelism;
+use std::any::TypeId;
+
+/// Dimensions of `C[b] = op(A[b]) · op(B[b])` for `b` in `0..batch`, where
+/// `op(A)` is `m×k` and `op(B)` is `k×n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatMulDims {
+    /// Number of independent products.
+    pub batch: usize,
+    /// Rows of `op(A)` and `C`.
+    pub m: usize,
+    /// Inner dimension.
+    pub k: usize,
+    /// Columns of `op(B)` and `C`.
+    pub n: usize,
+    /// `A` is stored `k×m` (row-major) and used transposed.
+    pub transpose_lhs: bool,
+    /// `B` is stored `n×k` (row-major) and used transposed.
+    pub transpose_rhs: bool,
+}
+
+/// Flop count above which a product is split over threads.
+const PARALLEL_FLOPS: usize = 1 << 21;
+
+/// Computes `out[b] = op(lhs[b]) · op(rhs[b])` (overwriting `out`).
+///
+/// Panics if a buffer length disagrees with `dims` (callers validate shapes
+/// when a graph is built, so this is an internal invariant).
+pub fn matmul<T: Float>(dims: MatMulDims, lhs: &[T], rhs: &[T], out: &mut [T]) {
+    let MatMulDims {
+        batch,
+        m,
+        k,
+        n,
+        transpose_lhs,
+        transpose_rhs,
+    } = dims;
+    assert_eq!(lhs.len(), batch * m * k, "matmul lhs length");
+    assert_eq!(rhs.len(), batch * k * n, "matmul rhs length");
+    assert_eq!(out.len(), batch * m * n, "matmul out length");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        out.fill(T::zero());
+        return;
+    }
+    // (row stride, column stride) of op(A) as m×k and op(B) as k×n.
+    let (a_rs, a_cs) = if transpose_lhs { (1, m) } else { (k, 1) };
+    let (b_rs, b_cs) = if transpose_rhs { (1, k) } else { (n, 1) };
+    let flops = 2 * m * n * k;
+    let threads = rayon::current_num_threads();
+    let parallelism = if flops >= PARALLEL_FLOPS && threads > 1 {
+        Parallelism::Rayon(threads)
+    } else {
+        Parallelism::None
+    };
+    for b in 0..batch {
+        let a = &lhs[b * m * k..(b + 1) * m * k];
+        let bm = &rhs[b * k * n..(b + 1) * k * n];
+        let c = &mut out[b * m * n..(b + 1) * m * n];
+        if TypeId::of::<T>() == TypeId::of::<f64>() {
+            gemm_typed::<f64>(m, n, k, c, a, bm, (a_rs, a_cs), (b_rs, b_cs), parallelism);
+        } else if TypeId::of::<T>() == TypeId::of::<f32>() {
+            gemm_typed::<f32>(m, n, k, c, a, bm, (a_rs, a_cs), (b_rs, b_cs), parallelism);
+        } else {
+            naive(m, n, k, c, a, bm, (a_rs, a_cs), (b_rs, b_cs));
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gemm_typed<U: 'static + Copy + num_traits::Zero + num_traits::One>(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: &mut [impl Float],
+    a: &[impl Float],
+    b: &[impl Float],
+    (a_rs, a_cs): (usize, usize),
+    (b_rs, b_cs): (usize, usize),
+    parallelism: Parallelism,
+) {
+    // SAFETY: the caller checked `TypeId` equality of the element type with
+    // `U`, so the casts reinterpret buffers of the same type; the lengths were
+    // asserted against m, n, k above and the strides address only elements
+    // inside those buffers (row-major m×k / k×m, k×n / n×k, m×n).
+    unsafe {
+        gemm::gemm::<U>(
+            m,
+            n,
+            k,
+            c.as_mut_ptr() as *mut U,
+            1,
+            n as isize,
+            false,
+            a.as_ptr() as *const U,
+            a_cs as isize,
+            a_rs as isize,
+            b.as_ptr() as *const U,
+            b_cs as isize,
+            b_rs as isize,
+            U::zero(),
+            U::one(),
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn naive<T: Float>(
+    m: usize,
+    n: usize,
+    k: usize,
+    c: &mut [T],
+    a: &[T],
+    b: &[T],
+    (a_rs, a_cs): (usize, usize),
+    (b_rs, b_cs): (usize, usize),
+) {
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = T::zero();
+            for p in 0..k {
+                s += a[i * a_rs + p * a_cs] * b[p * b_rs + j * b_cs];
+            }
+            c[i * n + j] = s;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(d: MatMulDims, a: &[f64], b: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; d.batch * d.m * d.n];
+        let (a_rs, a_cs) = if d.transpose_lhs { (1, d.m) } else { (d.k, 1) };
+        let (b_rs, b_cs) = if d.transpose_rhs { (1, d.k) } else { (d.n, 1) };
+        for bt in 0..d.batch {
+            naive(
+                d.m,
+                d.n,
+                d.k,
+                &mut out[bt * d.m * d.n..(bt + 1) * d.m * d.n],
+                &a[bt * d.m * d.k..],
+                &b[bt * d.k * d.n..],
+                (a_rs, a_cs),
+                (b_rs, b_cs),
+            );
+        }
+        out
+    }
+
+    #[test]
+    fn gemm_matches_naive_for_all_transpose_flags() {
+        for &(ta, tb) in &[(false, false), (true, false), (false, true), (true, true)] {
+            let d = MatMulDims {
+                batch: 2,
+                m: 5,
+                k: 7,
+                n: 3,
+                transpose_lhs: ta,
+                transpose_rhs: tb,
+            };
+            let a: Vec<f64> = (0..2 * 35).map(|i| ((i * 7) % 11) as f64 - 5.0).collect();
+            let b: Vec<f64> = (0..2 * 21).map(|i| ((i * 5) % 13) as f64 * 0.5).collect();
+            let mut c = vec![0.0; 2 * 15];
+            matmul(d, &a, &b, &mut c);
+            let r = reference(d, &a, &b);
+            for (x, y) in c.iter().zip(&r) {
+                assert!((x - y).abs() < 1e-12, "{x} vs {y} (ta={ta}, tb={tb})");
+            }
+            let af: Vec<f32> = a.iter().map(|&v| v as f32).collect();
+            let bf: Vec<f32> = b.iter().map(|&v| v as f32).collect();
+            let mut cf = vec![0.0f32; 2 * 15];
+            matmul(d, &af, &bf, &mut cf);
+            for (x, y) in cf.iter().zip(&r) {
+                assert!((*x as f64 - y).abs() < 1e-4);
+            }
+        }
+    }
+}
