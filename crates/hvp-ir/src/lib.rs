@@ -23,6 +23,7 @@
 mod builder;
 mod error;
 mod graph;
+mod ops;
 mod prim;
 mod shape_rules;
 mod text;
