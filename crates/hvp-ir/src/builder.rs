@@ -102,6 +102,9 @@ impl GraphBuilder {
     }
 
     /// Peephole rules that return an existing atom instead of a new equation.
+    // Exact comparison with the literals 0 and 1 is the rule: `x * 1.0000001`
+    // must not fold.
+    #[allow(clippy::float_cmp)]
     fn simplify(&self, prim: &Prim, x: &[Atom], out_shape: &Shape) -> Option<Atom> {
         let lit = |i: usize| x.get(i).and_then(|a| a.as_lit());
         let same_shape = |a: Atom| self.shape(a) == out_shape;

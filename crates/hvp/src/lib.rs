@@ -1,1 +1,38 @@
-//! placeholder
+//! # hvp — Hessian-vector products as a first-class operation
+//!
+//! Write a function over traced [`Tensor`]s once; get its value, gradient,
+//! Hessian-vector products in every mode, `vᵀHv`, JVPs and VJPs, each derived
+//! as a graph by composable transforms and compiled once.
+//!
+//! ```
+//! use hvp::{trace, HvpMode, Spec};
+//! // f(x, y) = x²y + sin y, the specification's example
+//! let f = trace(|x| &x[0].square() * &x[1] + x[1].sin(), &[Spec::scalar(), Spec::scalar()])?;
+//! let x = [1.5_f64, -0.7];
+//! let v = [0.3, 1.1];
+//! let g = f.grad(&x)?;                                      // [2xy, x² + cos y]
+//! let hv = f.hvp(&x, &v)?;                                  // forward-over-reverse
+//! let hv2 = f.hvp_with(&x, &v, HvpMode::ReverseOverReverse)?;
+//! let h = f.hessian(&x)?;                                   // [[2y, 2x], [2x, -sin y]]
+//! assert!((hv[0] - hv2[0]).abs() < 1e-12);
+//! assert!((h.data()[3] - (0.7f64).sin()).abs() < 1e-12);
+//! # let _ = g;
+//! # Ok::<(), hvp::Error>(())
+//! ```
+
+mod compose;
+mod engine;
+mod error;
+mod function;
+mod tracer;
+
+pub use error::{Error, Result};
+pub use function::{trace, trace_many, Function, HvpMode, Program, Real};
+pub use hvp_ir::{CmpOp, DType, Graph, Shape};
+pub use hvp_tensor::{Array, Float};
+pub use tracer::{Spec, Tensor};
+
+/// The IR, for users who work on graphs directly.
+pub use hvp_ir as ir;
+/// The transforms, for users who work on graphs directly.
+pub use hvp_transforms as transforms;
