@@ -22,6 +22,7 @@
 //! assert_eq!(h.inputs.len(), 2);
 //! ```
 
+mod batch;
 mod dce;
 mod error;
 mod hvp;
@@ -30,6 +31,7 @@ mod linearize;
 mod transpose;
 mod vjp;
 
+pub use batch::batch;
 pub use dce::{dce, rebuild};
 pub use error::TransformError;
 pub use hvp::{gradient_and_hvp_graph, hvp_graph, vhv_graph, HvpMode};

@@ -23,12 +23,18 @@ fn main() -> Result<(), hvp::Error> {
     let (x, v) = ([1.5_f64, -0.7], [0.3_f64, 1.1]);
     let (val, g) = f.value_and_grad(&x)?;
     println!("  f        = {val:.12}");
-    println!("  grad f   = [{:.12}, {:.12}]   (analytic [2xy, x^2 + cos y])", g[0], g[1]);
+    println!(
+        "  grad f   = [{:.12}, {:.12}]   (analytic [2xy, x^2 + cos y])",
+        g[0], g[1]
+    );
     let exact = [
         2.0 * x[1] * v[0] + 2.0 * x[0] * v[1],
         2.0 * x[0] * v[0] - x[1].sin() * v[1],
     ];
-    println!("  H v      = [{:.12}, {:.12}]   (analytic)", exact[0], exact[1]);
+    println!(
+        "  H v      = [{:.12}, {:.12}]   (analytic)",
+        exact[0], exact[1]
+    );
     for mode in HvpMode::ALL {
         let hv = f.hvp_with(&x, &v, mode)?;
         let err = ((hv[0] - exact[0]).powi(2) + (hv[1] - exact[1]).powi(2)).sqrt();
@@ -43,13 +49,18 @@ fn main() -> Result<(), hvp::Error> {
     println!("  v^T H v  = {:.12}", f.vhv(&x, &v)?);
     let h = f.hessian(&x)?;
     let d = h.data();
-    println!("  Hessian  = [[{:.6}, {:.6}], [{:.6}, {:.6}]]   (analytic [[2y, 2x], [2x, -sin y]])\n", d[0], d[1], d[2], d[3]);
+    println!(
+        "  Hessian  = [[{:.6}, {:.6}], [{:.6}, {:.6}]]   (analytic [[2y, 2x], [2x, -sin y]])\n",
+        d[0], d[1], d[2], d[3]
+    );
 
     let n = 1_000_000;
     println!("chained Rosenbrock, n = {n}, x = (-1.2, 1, -1.2, 1, ...), v = 1/sqrt(n)");
     let t0 = Instant::now();
     let r = trace(|x| rosenbrock(&x[0]), &[Spec::vector(n)])?;
-    let x: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { -1.2 } else { 1.0 }).collect();
+    let x: Vec<f64> = (0..n)
+        .map(|i| if i % 2 == 0 { -1.2 } else { 1.0 })
+        .collect();
     let v = vec![1.0 / (n as f64).sqrt(); n];
     let (fx, g) = r.value_and_grad(&x)?;
     let hv = r.hvp(&x, &v)?;
@@ -63,6 +74,10 @@ fn main() -> Result<(), hvp::Error> {
     println!("  |grad f|  = {gnorm:.6e}");
     println!("  v^T H v   = {vhv:.6e}");
     println!("  H v [0..4] = {:?}", &hv2[..4]);
-    println!("  trace + compile + first calls: {:.1} ms; one HVP: {:.2} ms", t_first.as_secs_f64() * 1e3, t_hvp.as_secs_f64() * 1e3);
+    println!(
+        "  trace + compile + first calls: {:.1} ms; one HVP: {:.2} ms",
+        t_first.as_secs_f64() * 1e3,
+        t_hvp.as_secs_f64() * 1e3
+    );
     Ok(())
 }

@@ -6,7 +6,8 @@ use crate::{Error, Result, Spec, Tensor};
 use hvp_ir::{Graph, Shape};
 use hvp_tensor::{Array, Float};
 use hvp_transforms as tr;
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// How a Hessian-vector product is computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -103,12 +104,15 @@ type Slot<T> = OnceLock<std::result::Result<Compiled<T>, Error>>;
 #[doc(hidden)]
 pub struct Slots<T> {
     compiled: [Slot<T>; N_PROGRAMS],
+    /// Batched forward-over-reverse HVPs, by batch size.
+    batched: Mutex<HashMap<usize, Arc<std::result::Result<Compiled<T>, Error>>>>,
 }
 
 impl<T> Default for Slots<T> {
     fn default() -> Self {
         Slots {
             compiled: std::array::from_fn(|_| OnceLock::new()),
+            batched: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -577,10 +581,82 @@ impl Function {
         Ok(out[0])
     }
 
-    /// The dense Hessian (`n × n`, row-major) from `n` HVPs with the unit
-    /// vectors: a debugging object for small `n`.
+    /// `H vᵢ` for `k` directions at once: `vs` holds the directions as the
+    /// rows of a `k × n` row-major matrix and the result holds `H vᵢ` the
+    /// same way. One batched program runs (a new leading axis through the
+    /// HVP graph), so matrix-vector products become matrix-matrix products.
+    pub fn hvp_batch<T: Real>(&self, x: &[T], vs: &[T]) -> Result<Vec<T>> {
+        let n = self.n_params;
+        if n == 0 || vs.len() % n != 0 || vs.is_empty() {
+            return Err(Error::Invalid(format!(
+                "hvp_batch: {} values are not a whole number of directions of length {n}",
+                vs.len()
+            )));
+        }
+        let k = vs.len() / n;
+        let xs = self.split_point(x)?;
+        let c = self.batched::<T>(k)?;
+        let c = c.as_ref().as_ref().map_err(Clone::clone)?;
+        // Regroup the rows into one [k, nᵢ] block per differentiable input.
+        let sizes: Vec<usize> = self
+            .specs
+            .iter()
+            .filter(|s| s.differentiable)
+            .map(Spec::numel)
+            .collect();
+        let mut blocks: Vec<Vec<T>> = sizes.iter().map(|&m| Vec::with_capacity(k * m)).collect();
+        for row in vs.chunks_exact(n) {
+            let mut o = 0;
+            for (blk, &m) in blocks.iter_mut().zip(&sizes) {
+                blk.extend_from_slice(&row[o..o + m]);
+                o += m;
+            }
+        }
+        let mut ins = xs;
+        ins.extend(blocks.iter().map(|b| b.as_slice()));
+        let mut outs: Vec<Vec<T>> = sizes.iter().map(|&m| vec![T::zero(); k * m]).collect();
+        {
+            let mut refs: Vec<&mut [T]> = outs.iter_mut().map(|o| o.as_mut_slice()).collect();
+            c.run(&ins, &mut refs)?;
+        }
+        let mut result = vec![T::zero(); k * n];
+        for (i, row) in result.chunks_exact_mut(n).enumerate() {
+            let mut o = 0;
+            for (out, &m) in outs.iter().zip(&sizes) {
+                row[o..o + m].copy_from_slice(&out[i * m..(i + 1) * m]);
+                o += m;
+            }
+        }
+        Ok(result)
+    }
+
+    fn batched<T: Real>(&self, k: usize) -> Result<Arc<std::result::Result<Compiled<T>, Error>>> {
+        let slots = T::slots(self);
+        let mut map = slots.batched.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = map.get(&k) {
+            return Ok(c.clone());
+        }
+        let g = self.derived_graph(Program::Hvp(tr::HvpMode::ForwardOverReverse))?;
+        let mut mask = vec![false; self.specs.len()];
+        mask.extend(std::iter::repeat_n(true, self.n_wrt()));
+        let compiled = tr::batch(g, &mask, k)
+            .map_err(Error::from)
+            .and_then(|bg| Compiled::new(&bg, self.check_finite));
+        let c = Arc::new(compiled);
+        map.insert(k, c.clone());
+        Ok(c)
+    }
+
+    fn n_wrt(&self) -> usize {
+        self.wrt.iter().filter(|&&w| w).count()
+    }
+
+    /// The dense Hessian (`n × n`, row-major), assembled from batched HVPs
+    /// with the unit vectors in chunks of at most 32, so memory stays
+    /// bounded: a debugging object for small `n`.
     pub fn hessian<T: Real>(&self, x: &[T]) -> Result<Array<T>> {
         const MAX_ENTRIES: usize = 1 << 26;
+        const CHUNK: usize = 32;
         let n = self.n_params;
         if n.saturating_mul(n) > MAX_ENTRIES {
             return Err(Error::Invalid(format!(
@@ -589,17 +665,19 @@ impl Function {
             )));
         }
         let mut h = vec![T::zero(); n * n];
-        let mut e = vec![T::zero(); n];
-        for j in 0..n {
-            e[j] = T::one();
-            // Column j of H is row j, by symmetry.
-            self.hvp_into(
-                x,
-                &e,
-                HvpMode::ForwardOverReverse,
-                &mut h[j * n..(j + 1) * n],
-            )?;
-            e[j] = T::zero();
+        let k = n.clamp(1, CHUNK);
+        let mut e = vec![T::zero(); k * n];
+        let mut start = 0;
+        while start < n {
+            let rows = k.min(n - start);
+            e.fill(T::zero());
+            for r in 0..rows {
+                e[r * n + start + r] = T::one();
+            }
+            let hv = self.hvp_batch(x, &e)?;
+            // Row j of H is H e_j, by symmetry.
+            h[start * n..(start + rows) * n].copy_from_slice(&hv[..rows * n]);
+            start += rows;
         }
         Ok(Array::from_vec(Shape::from([n, n]), h).expect("n*n entries"))
     }

@@ -225,14 +225,20 @@ fn third_derivatives_by_nesting() {
 
 #[test]
 fn shape_errors_name_the_users_line() {
-    let line = line!() + 1;
     let err = trace(
         |x| (&x[0] + &x[1]).sum(),
         &[Spec::vector(3), Spec::vector(4)],
     )
     .unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains(&format!("analytic.rs:{line}")), "{msg}");
+    // The location names this file and the line holding the bad `+`.
+    let loc = msg.split(": ").next().unwrap();
+    let mut parts = loc.rsplitn(3, ':');
+    let (_col, line) = (parts.next().unwrap(), parts.next().unwrap());
+    assert!(parts.next().unwrap().ends_with("analytic.rs"), "{msg}");
+    let src = include_str!("analytic.rs");
+    let text = src.lines().nth(line.parse::<usize>().unwrap() - 1).unwrap();
+    assert!(text.contains("&x[0] + &x[1]"), "{msg} points at {text:?}");
     assert!(msg.contains("[3]") && msg.contains("[4]"), "{msg}");
     let err = trace(
         |x| x[0].matmul(&x[1]).sum(),
@@ -281,4 +287,49 @@ fn several_inputs_of_several_shapes() {
         rel: 1e-8
     }
     .close_vec(&hv, &fd));
+}
+
+#[test]
+fn batched_hvps_equal_one_at_a_time_on_a_small_network() {
+    // Two layers with data x and labels: matmuls with batched operands on
+    // either side exercise every batching path of matmul.
+    let f = trace(
+        |p| {
+            let h = (p[4].matmul(&p[0]) + &p[1]).tanh();
+            let logits = h.matmul(&p[2]) + &p[3];
+            logits.cross_entropy(&p[5]) + p[0].square().sum() * 1e-2
+        },
+        &[
+            Spec::matrix(4, 5),
+            Spec::vector(5),
+            Spec::matrix(5, 3),
+            Spec::vector(3),
+            Spec::data(&[6, 4]),
+            Spec::data(&[6]),
+        ],
+    )
+    .unwrap();
+    let n = f.num_params();
+    let mut rng = TestRng::new(21);
+    let mut x = rng.vec(n + 24, -1.0, 1.0);
+    x.extend_from_slice(&[0.0, 2.0, 1.0, 1.0, 0.0, 2.0]);
+    for k in [1, 3, 7] {
+        let vs = rng.vec(k * n, -1.0, 1.0);
+        let batched = f.hvp_batch(&x, &vs).unwrap();
+        for i in 0..k {
+            let one = f.hvp(&x, &vs[i * n..(i + 1) * n]).unwrap();
+            assert!(
+                Tolerance::AD_F64.close_vec(&batched[i * n..(i + 1) * n], &one),
+                "k={k} row {i}"
+            );
+        }
+    }
+    assert!(f.hvp_batch(&x, &rng.vec(n + 1, 0.0, 1.0)).is_err());
+    // The dense Hessian is symmetric and its columns are HVPs.
+    let h = f.hessian(&x).unwrap();
+    for i in 0..n {
+        for j in 0..i {
+            assert!(Tolerance::AD_F64.close(h.data()[i * n + j], h.data()[j * n + i]));
+        }
+    }
 }

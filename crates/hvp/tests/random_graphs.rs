@@ -191,3 +191,21 @@ proptest! {
         prop_assert!(tol.close_vec(jt[0].data(), &fd), "{:?} vs {fd:?}", jt[0].data());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    #[test]
+    fn batched_hvp_equals_one_at_a_time((n, steps, seed) in case(), k in 1usize..5) {
+        let f = scalar_function(n, &steps);
+        let mut rng = TestRng::new(seed);
+        let x = rng.vec(f.point_len(), -1.0, 1.0);
+        let p = f.num_params();
+        let vs = rng.vec(k * p, -1.0, 1.0);
+        let batched = f.hvp_batch(&x, &vs).unwrap();
+        for i in 0..k {
+            let one = f.hvp(&x, &vs[i * p..(i + 1) * p]).unwrap();
+            prop_assert!(Tolerance::AD_F64.close_vec(&batched[i * p..(i + 1) * p], &one));
+        }
+    }
+}
