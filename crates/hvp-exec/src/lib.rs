@@ -10,9 +10,11 @@
 //!
 
 mod error;
+pub mod plan;
 mod reference;
 
 pub use error::ExecError;
+pub use plan::{Plan, PlanStats, Workspace};
 pub use reference::eval_reference;
 
 use hvp_ir::Graph;

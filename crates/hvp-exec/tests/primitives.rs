@@ -1,14 +1,27 @@
 //! Every primitive against hand-computed values, on the reference evaluator
 //! and on the compiled plan.
 
-use hvp_exec::{eval_reference, ExecError};
+use hvp_exec::{eval_reference, ExecError, Plan};
 use hvp_ir::{parse, Graph};
 use std::f64::consts::{E, FRAC_PI_2, FRAC_PI_4, PI};
 
 /// Both evaluators on a graph given in text form with one equation body.
 fn eval_all(text: &str, inputs: &[&[f64]]) -> Vec<Vec<Vec<f64>>> {
     let g: Graph = parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    vec![eval_reference(&g, inputs).unwrap()]
+    let reference = eval_reference(&g, inputs).unwrap();
+    let mut plan = Plan::compile(&g).unwrap();
+    let fast = plan.call(inputs).unwrap();
+    // A second run on the same workspace must not see stale values.
+    let mut ws = plan.workspace::<f64>();
+    let mut outs: Vec<Vec<f64>> = fast.iter().map(|o| vec![f64::NAN; o.len()]).collect();
+    for _ in 0..2 {
+        let mut views: Vec<&mut [f64]> = outs.iter_mut().map(|o| o.as_mut_slice()).collect();
+        plan.run(&mut ws, inputs, &mut views).unwrap();
+    }
+    plan.set_check_finite(true);
+    let any_nan = reference.iter().flatten().any(|v| !v.is_finite());
+    assert_eq!(plan.call(inputs).is_err(), any_nan, "checked run\n{text}");
+    vec![reference, fast, outs]
 }
 
 fn close(a: f64, b: f64) -> bool {

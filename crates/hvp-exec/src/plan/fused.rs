@@ -1,0 +1,330 @@
+//! Fused elementwise loops: a small register bytecode run chunk by chunk.
+//!
+//! A group of elementwise equations over `n` elements compiles to a list of
+//! [`Op`]s over operands that are either *registers* (chunk-sized scratch
+//! arrays on the stack, which stay in L1) or *streams* (the group's input and
+//! output buffers, offset to the current chunk). Execution is op-at-a-time
+//! over a chunk, so each op is a tight loop the compiler vectorizes, and only
+//! the group's live-out values ever reach memory. Literals and broadcast
+//! scalars are splatted into registers once per task.
+//!
+//! Chunks never interact, so a large group is split over threads in fixed
+//! blocks of chunks and gives the same bits on any thread count.
+
+use hvp_ir::CmpOp;
+use hvp_tensor::Float;
+use rayon::prelude::*;
+use std::mem::MaybeUninit;
+
+/// Elements of the per-task register file (32 KiB of f64).
+pub(crate) const REG_ELEMS: usize = 4096;
+/// Longest chunk.
+pub(crate) const MAX_CHUNK: usize = 256;
+/// Elements per parallel task.
+const PAR_BLOCK: usize = 1 << 13;
+/// `n * ops` above which a group is split over threads.
+const PAR_WORK: usize = 1 << 17;
+
+/// What an op computes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Code {
+    Neg,
+    Exp,
+    Log,
+    Log1p,
+    Expm1,
+    Sqrt,
+    Sin,
+    Cos,
+    Tan,
+    Atan,
+    Tanh,
+    Abs,
+    Sign,
+    Square,
+    IntPow(i32),
+    Copy,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Max,
+    Min,
+    Cmp(CmpOp),
+    Select,
+}
+
+/// Where an operand lives during a chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Src {
+    /// Register `r`: `regs[r * chunk..][..chunk]`.
+    Reg(u16),
+    /// Stream `k`: the group's `k`-th buffer, from the chunk's start.
+    Mem(u16),
+}
+
+/// One instruction: `out = code(args...)` over a chunk.
+#[derive(Clone, Debug)]
+pub(crate) struct Op {
+    pub code: Code,
+    pub out: Src,
+    pub args: [Src; 3],
+    /// The equation it came from, for finiteness reports.
+    pub eqn: u32,
+}
+
+/// Where a splatted register gets its value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum SplatSrc {
+    Lit(f64),
+    /// Element 0 of stream `k`, with the equation that broadcasts it
+    /// (`u32::MAX` for none).
+    Mem(u16, u32),
+}
+
+/// A compiled fused group.
+#[derive(Clone, Debug)]
+pub(crate) struct Fused {
+    pub n: usize,
+    pub chunk: usize,
+    pub nregs: usize,
+    pub splats: Vec<(u16, SplatSrc)>,
+    pub ops: Vec<Op>,
+    /// Register values copied to streams at the end of each chunk (values
+    /// whose buffer is also an input of this group).
+    pub stores: Vec<(u16, u16)>,
+}
+
+/// A non-finite value found by a checked run: the equation and the value.
+pub(crate) type Found = Option<(u32, f64)>;
+
+fn earlier(a: Found, b: Found) -> Found {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(if y.0 < x.0 { y } else { x }),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// Base pointers of a group's streams, shareable across threads.
+#[derive(Clone, Copy)]
+pub(crate) struct Streams<'a, T> {
+    pub ptrs: &'a [usize],
+    pub _t: std::marker::PhantomData<*mut T>,
+}
+
+// SAFETY: the pointers address buffers that the running plan owns for the
+// duration of the call; threads touch disjoint chunk ranges of the output
+// streams and only read the input streams.
+unsafe impl<T> Send for Streams<'_, T> {}
+unsafe impl<T> Sync for Streams<'_, T> {}
+
+impl Fused {
+    /// Chunk length for a group needing `nregs` registers over `n` elements.
+    pub fn chunk_for(n: usize, nregs: usize) -> usize {
+        let c = (REG_ELEMS / nregs.max(1)).min(MAX_CHUNK);
+        let c = if c >= 16 { c & !7 } else { c.max(1) };
+        c.min(n.max(1))
+    }
+
+    /// Runs the group; with `check`, returns the first (lowest equation)
+    /// non-finite value produced.
+    ///
+    /// # Safety
+    /// Every stream pointer must address at least `n` valid elements; output
+    /// streams must not overlap any other stream (the compiler only writes a
+    /// stream directly when that holds, and routes the rest through
+    /// `stores`).
+    pub unsafe fn run<T: Float>(&self, s: Streams<'_, T>, check: bool) -> Found {
+        if self.n == 0 {
+            return None;
+        }
+        let work = self.n.saturating_mul(self.ops.len().max(1));
+        if !check && work >= PAR_WORK && self.n >= 2 * PAR_BLOCK && rayon::current_num_threads() > 1
+        {
+            let blocks = self.n.div_ceil(PAR_BLOCK);
+            (0..blocks).into_par_iter().for_each(|b| {
+                let lo = b * PAR_BLOCK;
+                let hi = (lo + PAR_BLOCK).min(self.n);
+                // SAFETY: blocks are disjoint ranges inside `0..n`.
+                unsafe { self.run_range(s, lo, hi, false) };
+            });
+            None
+        } else {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.run_range(s, 0, self.n, check) }
+        }
+    }
+
+    /// Runs elements `lo..hi` chunk by chunk on this thread.
+    unsafe fn run_range<T: Float>(
+        &self,
+        s: Streams<'_, T>,
+        lo: usize,
+        hi: usize,
+        check: bool,
+    ) -> Found {
+        debug_assert!(self.nregs * self.chunk <= REG_ELEMS);
+        let mut file = [MaybeUninit::<T>::uninit(); REG_ELEMS];
+        let regs = file.as_mut_ptr() as *mut T;
+        let c = self.chunk;
+        let mut found: Found = None;
+        for &(r, src) in &self.splats {
+            let v = match src {
+                SplatSrc::Lit(v) => T::from_f64(v),
+                // SAFETY: streams hold at least one element.
+                SplatSrc::Mem(k, eqn) => {
+                    let v = unsafe { *(s.ptrs[k as usize] as *const T) };
+                    if check && !v.is_finite() && eqn != u32::MAX {
+                        found = earlier(found, Some((eqn, v.to_f64())));
+                    }
+                    v
+                }
+            };
+            // SAFETY: register `r` lies inside the file (nregs * chunk <= REG_ELEMS).
+            unsafe { std::slice::from_raw_parts_mut(regs.add(r as usize * c), c) }.fill(v);
+        }
+        let mut start = lo;
+        while start < hi {
+            let len = c.min(hi - start);
+            let at = |src: Src| -> *mut T {
+                match src {
+                    // SAFETY: inside the register file.
+                    Src::Reg(r) => unsafe { regs.add(r as usize * c) },
+                    // SAFETY: `start + len <= n` and streams hold `n` elements.
+                    Src::Mem(k) => unsafe { (s.ptrs[k as usize] as *mut T).add(start) },
+                }
+            };
+            for op in &self.ops {
+                // SAFETY: operands and the output are valid for `len`
+                // elements and the output never overlaps an operand.
+                unsafe {
+                    exec(
+                        op.code,
+                        at(op.out),
+                        at(op.args[0]),
+                        at(op.args[1]),
+                        at(op.args[2]),
+                        len,
+                    )
+                };
+                if check {
+                    // SAFETY: just written, `len` elements.
+                    let out = unsafe { std::slice::from_raw_parts(at(op.out), len) };
+                    if let Some(v) = out.iter().find(|v| !v.is_finite()) {
+                        found = earlier(found, Some((op.eqn, Float::to_f64(*v))));
+                    }
+                }
+            }
+            for &(r, k) in &self.stores {
+                // SAFETY: register and stream ranges are valid and distinct.
+                unsafe { std::ptr::copy_nonoverlapping(at(Src::Reg(r)), at(Src::Mem(k)), len) };
+            }
+            start += len;
+        }
+        found
+    }
+}
+
+#[inline(always)]
+unsafe fn un<T: Float>(o: *mut T, a: *const T, n: usize, f: impl Fn(T) -> T) {
+    // SAFETY: the caller guarantees validity and non-overlap for `n` elements.
+    let (o, a) = unsafe {
+        (
+            std::slice::from_raw_parts_mut(o, n),
+            std::slice::from_raw_parts(a, n),
+        )
+    };
+    for (o, &a) in o.iter_mut().zip(a) {
+        *o = f(a);
+    }
+}
+
+#[inline(always)]
+unsafe fn bin<T: Float>(o: *mut T, a: *const T, b: *const T, n: usize, f: impl Fn(T, T) -> T) {
+    // SAFETY: as in `un`.
+    let (o, a, b) = unsafe {
+        (
+            std::slice::from_raw_parts_mut(o, n),
+            std::slice::from_raw_parts(a, n),
+            std::slice::from_raw_parts(b, n),
+        )
+    };
+    for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
+        *o = f(a, b);
+    }
+}
+
+#[inline(always)]
+fn flag<T: Float>(b: bool) -> T {
+    if b {
+        T::one()
+    } else {
+        T::zero()
+    }
+}
+
+/// One op over `n` elements.
+///
+/// # Safety
+/// `o` is valid for `n` writes, the operands the code reads for `n` reads,
+/// and `o` overlaps none of them.
+#[inline]
+unsafe fn exec<T: Float>(code: Code, o: *mut T, a: *const T, b: *const T, c: *const T, n: usize) {
+    // SAFETY: forwarded from the caller throughout.
+    unsafe {
+        match code {
+            Code::Neg => un(o, a, n, |x| -x),
+            Code::Exp => un(o, a, n, |x| x.exp()),
+            Code::Log => un(o, a, n, |x| x.ln()),
+            Code::Log1p => un(o, a, n, |x| x.ln_1p()),
+            Code::Expm1 => un(o, a, n, |x| x.exp_m1()),
+            Code::Sqrt => un(o, a, n, |x| x.sqrt()),
+            Code::Sin => un(o, a, n, |x| x.sin()),
+            Code::Cos => un(o, a, n, |x| x.cos()),
+            Code::Tan => un(o, a, n, |x| x.tan()),
+            Code::Atan => un(o, a, n, |x| x.atan()),
+            Code::Tanh => un(o, a, n, |x| x.tanh()),
+            Code::Abs => un(o, a, n, |x| x.abs()),
+            Code::Sign => un(o, a, n, |x| {
+                if x > T::zero() {
+                    T::one()
+                } else if x < T::zero() {
+                    -T::one()
+                } else {
+                    x
+                }
+            }),
+            Code::Square => un(o, a, n, |x| x * x),
+            Code::IntPow(p) => un(o, a, n, |x| x.powi(p)),
+            Code::Copy => un(o, a, n, |x| x),
+            Code::Add => bin(o, a, b, n, |x, y| x + y),
+            Code::Sub => bin(o, a, b, n, |x, y| x - y),
+            Code::Mul => bin(o, a, b, n, |x, y| x * y),
+            Code::Div => bin(o, a, b, n, |x, y| x / y),
+            Code::Pow => bin(o, a, b, n, |x, y| x.powf(y)),
+            Code::Max => bin(o, a, b, n, |x, y| x.max(y)),
+            Code::Min => bin(o, a, b, n, |x, y| x.min(y)),
+            Code::Cmp(CmpOp::Lt) => bin(o, a, b, n, |x, y| flag(x < y)),
+            Code::Cmp(CmpOp::Le) => bin(o, a, b, n, |x, y| flag(x <= y)),
+            Code::Cmp(CmpOp::Gt) => bin(o, a, b, n, |x, y| flag(x > y)),
+            Code::Cmp(CmpOp::Ge) => bin(o, a, b, n, |x, y| flag(x >= y)),
+            #[allow(clippy::float_cmp)] // exact equality is the primitive's meaning
+            Code::Cmp(CmpOp::Eq) => bin(o, a, b, n, |x, y| flag(x == y)),
+            #[allow(clippy::float_cmp)]
+            Code::Cmp(CmpOp::Ne) => bin(o, a, b, n, |x, y| flag(x != y)),
+            Code::Select => {
+                let (o, cnd, x, y) = (
+                    std::slice::from_raw_parts_mut(o, n),
+                    std::slice::from_raw_parts(a, n),
+                    std::slice::from_raw_parts(b, n),
+                    std::slice::from_raw_parts(c, n),
+                );
+                for (((o, c), &x), &y) in o.iter_mut().zip(cnd).zip(x).zip(y) {
+                    *o = if c.is_zero() { y } else { x };
+                }
+            }
+        }
+    }
+}

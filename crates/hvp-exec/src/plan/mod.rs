@@ -1,0 +1,406 @@
+//! The compiled plan: a schedule of fused loops and kernel calls over
+//! buffers assigned by liveness.
+//!
+//! Compilation removes reshapes and other pure relabelings (they share their
+//! operand's buffer), drops dead equations, groups elementwise equations of
+//! equal length into fused loops (see `fused`), and gives every value that
+//! must reach memory a buffer: the caller's output buffer when it is an
+//! output, else a workspace buffer recycled from a value that is already
+//! dead. Inputs are read in place from the caller's slices.
+//!
+//! ```
+//! use hvp_ir::{parse, DType};
+//! use hvp_exec::Plan;
+//! let g = parse("graph f64 (%0: [4]) {\n  %1: [4] = mul %0, %0\n  %2: [4] = sin %1\n  %3: [] = reduce_sum{axes=[0]} %2\n  return %3\n}").unwrap();
+//! let plan = Plan::compile(&g).unwrap();
+//! assert_eq!(plan.stats().fused_groups, 1); // mul and sin run as one loop
+//! let mut ws = plan.workspace::<f64>();
+//! let mut out = [0.0];
+//! plan.run(&mut ws, &[&[0.0, 0.0, 0.0, 0.0]], &mut [&mut out]).unwrap();
+//! assert_eq!(out, [0.0]);
+//! // one buffer for the result of sin, rounded up to a 64-byte line
+//! assert_eq!(plan.peak_bytes(DType::F64), 64);
+//! ```
+
+mod compile;
+mod fused;
+
+use crate::ExecError;
+use compile::{Compiled, Final, Kernel, KernelStep, Loc, Step};
+use fused::Streams;
+use hvp_ir::Graph;
+use hvp_tensor::{kernels, DType, Float, Shape};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A graph compiled for repeated execution. See the [module docs](self).
+///
+/// A plan is dtype-agnostic in layout but runs only with buffers of the
+/// graph's dtype; it is `Send + Sync`, and each thread calling it needs its
+/// own [`Workspace`].
+#[derive(Clone, Debug)]
+pub struct Plan {
+    id: u64,
+    dtype: DType,
+    input_shapes: Vec<Shape>,
+    output_shapes: Vec<Shape>,
+    c: Compiled,
+    check_finite: bool,
+}
+
+/// The buffers a [`Plan`] computes in, owned by the caller and reusable
+/// across calls so that [`Plan::run`] does not allocate.
+#[derive(Clone, Debug)]
+pub struct Workspace<T> {
+    plan_id: u64,
+    arena: Vec<T>,
+    ptrs: Vec<usize>,
+    streams: Vec<usize>,
+}
+
+/// What a plan consists of, for tests and diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanStats {
+    /// Steps executed per run (fused loops plus kernel calls).
+    pub steps: usize,
+    /// Fused elementwise loops.
+    pub fused_groups: usize,
+    /// Instructions inside the fused loops (about one per equation).
+    pub fused_ops: usize,
+    /// Kernel calls.
+    pub kernels: usize,
+    /// Workspace buffers.
+    pub buffers: usize,
+}
+
+impl Plan {
+    /// Verifies `graph` and compiles it.
+    pub fn compile(graph: &Graph) -> Result<Plan, ExecError> {
+        let c = compile::compile(graph)?;
+        Ok(Plan {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            dtype: graph.dtype,
+            input_shapes: graph.input_shapes(),
+            output_shapes: graph.output_shapes(),
+            c,
+            check_finite: false,
+        })
+    }
+
+    /// A fresh workspace for this plan (allocates [`Plan::peak_bytes`]).
+    pub fn workspace<T: Float>(&self) -> Workspace<T> {
+        let mut arena = vec![T::zero(); self.c.arena_len];
+        for &(slot, v) in &self.c.consts {
+            arena[self.c.slot_offsets[slot as usize]] = T::from_f64(v);
+        }
+        Workspace {
+            plan_id: self.id,
+            arena,
+            ptrs: Vec::with_capacity(self.input_shapes.len() + self.output_shapes.len()),
+            streams: Vec::with_capacity(self.c.max_streams),
+        }
+    }
+
+    /// When on, every equation's result is checked after it is computed and
+    /// a NaN or infinity is reported as [`ExecError::NonFinite`] naming the
+    /// first equation that produced one. Checked runs do not split fused
+    /// loops over threads.
+    pub fn set_check_finite(&mut self, on: bool) {
+        self.check_finite = on;
+    }
+
+    /// Whether finiteness checks are on.
+    pub fn check_finite(&self) -> bool {
+        self.check_finite
+    }
+
+    /// Bytes of a workspace's buffers for `dtype`.
+    pub fn peak_bytes(&self, dtype: DType) -> usize {
+        self.c.arena_len * dtype.size_bytes()
+    }
+
+    /// The shapes of the inputs, in call order.
+    pub fn input_shapes(&self) -> &[Shape] {
+        &self.input_shapes
+    }
+
+    /// The shapes of the outputs, in return order.
+    pub fn output_shapes(&self) -> &[Shape] {
+        &self.output_shapes
+    }
+
+    /// The dtype the plan computes in.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Counts of what the plan runs.
+    pub fn stats(&self) -> PlanStats {
+        let mut s = PlanStats {
+            steps: self.c.steps.len(),
+            fused_groups: 0,
+            fused_ops: 0,
+            kernels: 0,
+            buffers: self.c.slot_offsets.len(),
+        };
+        for step in &self.c.steps {
+            match step {
+                Step::Fused(f) => {
+                    s.fused_groups += 1;
+                    s.fused_ops += f.fused.ops.len();
+                }
+                Step::Kernel(_) => s.kernels += 1,
+            }
+        }
+        s
+    }
+
+    /// Runs the plan on `inputs`, writing each output into its buffer in
+    /// `outputs` (row-major, one element for a scalar). Nothing is
+    /// allocated.
+    ///
+    /// Errors: a dtype other than the graph's, a workspace from another
+    /// plan, wrong buffer counts or lengths, a bad index value, and (when
+    /// checks are on) a non-finite value. After an error the outputs hold
+    /// unspecified values.
+    pub fn run<T: Float>(
+        &self,
+        ws: &mut Workspace<T>,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+    ) -> Result<(), ExecError> {
+        self.validate(inputs, outputs.len(), |j| outputs[j].len())?;
+        if ws.plan_id != self.id {
+            return Err(ExecError::WorkspaceMismatch);
+        }
+        let Workspace {
+            arena,
+            ptrs,
+            streams,
+            ..
+        } = ws;
+        ptrs.clear();
+        ptrs.extend(inputs.iter().map(|x| x.as_ptr() as usize));
+        ptrs.extend(outputs.iter_mut().map(|o| o.as_mut_ptr() as usize));
+        let ctx = Ctx {
+            ptrs,
+            n_in: inputs.len(),
+            arena: arena.as_mut_ptr(),
+            offsets: &self.c.slot_offsets,
+        };
+        for step in &self.c.steps {
+            match step {
+                Step::Kernel(k) => self.run_kernel(k, &ctx)?,
+                Step::Fused(f) => {
+                    streams.clear();
+                    streams.extend(f.streams.iter().map(|&l| ctx.ptr(l) as usize));
+                    let s = Streams::<T> {
+                        ptrs: streams,
+                        _t: std::marker::PhantomData,
+                    };
+                    // SAFETY: every stream addresses a buffer of the group's
+                    // length (or one element for a splatted scalar) that
+                    // stays alive for the call, and the compiler never writes
+                    // a stream that the group also reads.
+                    let found = unsafe { f.fused.run(s, self.check_finite) };
+                    if let Some((eqn, value)) = found {
+                        return Err(self.non_finite(eqn, value));
+                    }
+                }
+            }
+        }
+        for f in &self.c.finals {
+            match *f {
+                Final::Fill { out, value } => {
+                    // SAFETY: output buffers were checked against their shapes.
+                    let o = unsafe { ctx.slice_mut(Loc::Output(out), self.out_len(out)) };
+                    o.fill(T::from_f64(value));
+                }
+                Final::Copy { out, from } => {
+                    let n = self.out_len(out);
+                    // SAFETY: `from` is an input or another output of the
+                    // same length; distinct buffers.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(ctx.ptr(from), ctx.ptr(Loc::Output(out)), n)
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the plan with a fresh workspace and fresh output vectors.
+    pub fn call<T: Float>(&self, inputs: &[&[T]]) -> Result<Vec<Vec<T>>, ExecError> {
+        let mut outs: Vec<Vec<T>> = self
+            .output_shapes
+            .iter()
+            .map(|s| vec![T::zero(); s.numel()])
+            .collect();
+        let mut ws = self.workspace::<T>();
+        let mut views: Vec<&mut [T]> = outs.iter_mut().map(|v| v.as_mut_slice()).collect();
+        self.run(&mut ws, inputs, &mut views)?;
+        Ok(outs)
+    }
+
+    fn out_len(&self, j: u32) -> usize {
+        self.output_shapes[j as usize].numel()
+    }
+
+    fn validate<T: Float>(
+        &self,
+        inputs: &[&[T]],
+        n_out: usize,
+        out_len: impl Fn(usize) -> usize,
+    ) -> Result<(), ExecError> {
+        if T::DTYPE != self.dtype {
+            return Err(ExecError::DTypeMismatch {
+                graph: self.dtype,
+                requested: T::DTYPE,
+            });
+        }
+        if inputs.len() != self.input_shapes.len() {
+            return Err(ExecError::InputCount {
+                expected: self.input_shapes.len(),
+                got: inputs.len(),
+            });
+        }
+        for (index, (x, s)) in inputs.iter().zip(&self.input_shapes).enumerate() {
+            if x.len() != s.numel() {
+                return Err(ExecError::InputLength {
+                    index,
+                    shape: s.clone(),
+                    got: x.len(),
+                });
+            }
+        }
+        if n_out != self.output_shapes.len() {
+            return Err(ExecError::OutputCount {
+                expected: self.output_shapes.len(),
+                got: n_out,
+            });
+        }
+        for (index, s) in self.output_shapes.iter().enumerate() {
+            if out_len(index) != s.numel() {
+                return Err(ExecError::OutputLength {
+                    index,
+                    shape: s.clone(),
+                    got: out_len(index),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn non_finite(&self, eqn: u32, value: f64) -> ExecError {
+        let (prim, var) = self.c.eqn_info[eqn as usize];
+        ExecError::NonFinite {
+            eqn: eqn as usize,
+            prim,
+            var,
+            value,
+        }
+    }
+
+    fn run_kernel<T: Float>(&self, k: &KernelStep, ctx: &Ctx<'_, T>) -> Result<(), ExecError> {
+        // SAFETY: the compiler gives a kernel's result a buffer that none of
+        // its operands uses, and every buffer holds the recorded length.
+        let arg = |i: usize| unsafe { ctx.slice(k.args[i].0, k.args[i].1) };
+        let out = unsafe { ctx.slice_mut(k.out.0, k.out.1) };
+        let bad_index = |e: kernels::IndexError| {
+            let (prim, _) = self.c.eqn_info[k.eqn as usize];
+            ExecError::BadIndex {
+                eqn: k.eqn as usize,
+                prim,
+                position: e.position,
+                value: e.value,
+                size: e.size,
+            }
+        };
+        match &k.kernel {
+            Kernel::ReduceSum { shape, axes } => kernels::reduce_sum(arg(0), shape, axes, out),
+            Kernel::ReduceMax { shape, axes } => kernels::reduce_max(arg(0), shape, axes, out),
+            Kernel::Permute { shape, perm } => kernels::permute(arg(0), shape, perm, out),
+            Kernel::Broadcast {
+                src_shape,
+                out_shape,
+                dims,
+            } => kernels::broadcast_in_dim(arg(0), src_shape, out_shape, dims, out),
+            Kernel::Slice {
+                shape,
+                start,
+                limit,
+                stride,
+            } => kernels::slice(arg(0), shape, start, limit, stride, out),
+            Kernel::Pad {
+                shape,
+                low,
+                high,
+                interior,
+            } => kernels::pad(arg(0), shape, low, high, interior, out),
+            Kernel::Concat {
+                shapes,
+                axis,
+                out_axis,
+            } => {
+                let mut offset = 0;
+                for (i, s) in shapes.iter().enumerate() {
+                    kernels::concat_into(arg(i), s, *axis, offset, *out_axis, out);
+                    offset += s[*axis];
+                }
+            }
+            Kernel::Take {
+                x_shape,
+                axis,
+                k: n,
+            } => kernels::take_along_axis(arg(0), x_shape, arg(1), *axis, *n, out)
+                .map_err(bad_index)?,
+            Kernel::Scatter { shape, axis, size } => {
+                kernels::scatter_add_along_axis(arg(0), arg(1), shape, *axis, *size, out)
+                    .map_err(bad_index)?
+            }
+            Kernel::MatMul(d) => kernels::matmul(*d, arg(0), arg(1), out),
+        }
+        if self.check_finite {
+            if let Some(v) = out.iter().find(|v| !v.is_finite()) {
+                return Err(self.non_finite(k.eqn, Float::to_f64(*v)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Base addresses of one call's buffers.
+struct Ctx<'a, T> {
+    ptrs: &'a [usize],
+    n_in: usize,
+    arena: *mut T,
+    offsets: &'a [usize],
+}
+
+impl<T> Ctx<'_, T> {
+    fn ptr(&self, l: Loc) -> *mut T {
+        match l {
+            Loc::Input(i) => self.ptrs[i as usize] as *mut T,
+            Loc::Output(j) => self.ptrs[self.n_in + j as usize] as *mut T,
+            // SAFETY: slot offsets lie inside the arena.
+            Loc::Slot(s) => unsafe { self.arena.add(self.offsets[s as usize]) },
+        }
+    }
+
+    /// # Safety
+    /// `l` must hold `n` elements, not written while the slice lives.
+    unsafe fn slice(&self, l: Loc, n: usize) -> &[T] {
+        // SAFETY: forwarded.
+        unsafe { std::slice::from_raw_parts(self.ptr(l), n) }
+    }
+
+    /// # Safety
+    /// `l` must hold `n` elements, with no other live reference into them;
+    /// `l` is not an input.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn slice_mut(&self, l: Loc, n: usize) -> &mut [T] {
+        // SAFETY: forwarded.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr(l), n) }
+    }
+}
