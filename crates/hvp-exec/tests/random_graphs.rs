@@ -217,6 +217,52 @@ impl Grower {
                 let out = self.add(Prim::BroadcastInDim { shape, dims: bdims }, &[operand]);
                 self.push(out, x.exact);
             }
+            10 if k3 % 3 == 0 && r >= 1 && xs.numel() > 0 => {
+                // contiguous slices: a range of the leading axis (views)
+                let d = xs[0];
+                let lo = k2 as usize % d;
+                let hi = lo + 1 + (k2 as usize / 7) % (d - lo);
+                let mut start = vec![0; r];
+                let mut limit = xs.0.to_vec();
+                start[0] = lo;
+                limit[0] = hi;
+                let out = self.add(
+                    Prim::Slice {
+                        start,
+                        limit,
+                        stride: vec![1; r],
+                    },
+                    &[x.atom],
+                );
+                self.push(out, x.exact);
+            }
+            10 if k3 % 3 == 1 && r >= 1 && xs.numel() > 0 => {
+                // x + broadcast(one element of x): a splat read of a buffer
+                // the same loop may overwrite in place
+                let start: Vec<usize> = xs.iter().map(|&d| k2 as usize % d).collect();
+                let limit: Vec<usize> = start.iter().map(|&s| s + 1).collect();
+                let e = self.add(
+                    Prim::Slice {
+                        start,
+                        limit,
+                        stride: vec![1; r],
+                    },
+                    &[x.atom],
+                );
+                let e = e.and_then(|e| self.add(Prim::Reshape { shape: vec![] }, &[e]));
+                let bshape = xs.0.to_vec();
+                let e = e.and_then(|e| {
+                    self.add(
+                        Prim::BroadcastInDim {
+                            shape: bshape,
+                            dims: vec![],
+                        },
+                        &[e],
+                    )
+                });
+                let out = e.and_then(|e| self.add(Prim::Add, &[x.atom, e]));
+                self.push(out, x.exact);
+            }
             10 => {
                 let mut rng = StdRng::seed_from_u64(k2 as u64 ^ 0x5eed);
                 let (mut start, mut limit, mut stride) = (vec![], vec![], vec![]);
@@ -394,14 +440,21 @@ fn compare<T: hvp_tensor::Float>(
 ) -> Result<(), TestCaseError> {
     let views: Vec<&[T]> = inputs.iter().map(|v| v.as_slice()).collect();
     let reference = eval_reference(g, &views).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let plan = Plan::compile(g).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let mut ws = plan.workspace::<T>();
     let mut outs: Vec<Vec<T>> = reference.iter().map(|o| vec![T::nan(); o.len()]).collect();
-    // Twice on one workspace: reused buffers must not leak state.
-    for _ in 0..2 {
-        let mut o: Vec<&mut [T]> = outs.iter_mut().map(|v| v.as_mut_slice()).collect();
-        plan.run(&mut ws, &views, &mut o)
-            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let fast = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let plan = Plan::compile(g)?;
+        let mut ws = plan.workspace::<T>();
+        // Twice on one workspace: reused buffers must not leak state.
+        for _ in 0..2 {
+            let mut o: Vec<&mut [T]> = outs.iter_mut().map(|v| v.as_mut_slice()).collect();
+            plan.run(&mut ws, &views, &mut o)?;
+        }
+        Ok::<(), hvp_exec::ExecError>(())
+    }));
+    match fast {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(TestCaseError::fail(format!("{e}\n{g}"))),
+        Err(_) => return Err(TestCaseError::fail(format!("the plan panicked on\n{g}"))),
     }
     for (k, (r, f)) in reference.iter().zip(&outs).enumerate() {
         let scale = r

@@ -76,7 +76,8 @@ pub(crate) enum Kernel {
 #[derive(Clone, Debug)]
 pub(crate) struct KernelStep {
     pub kernel: Kernel,
-    pub args: SmallVec<[(Loc, usize); 3]>,
+    /// Buffer, element offset and length of each operand.
+    pub args: SmallVec<[(Loc, usize, usize); 3]>,
     pub out: (Loc, usize),
     pub eqn: u32,
 }
@@ -85,7 +86,8 @@ pub(crate) struct KernelStep {
 #[derive(Clone, Debug)]
 pub(crate) struct FusedStep {
     pub fused: Fused,
-    pub streams: Vec<Loc>,
+    /// Buffer and element offset of each stream.
+    pub streams: Vec<(Loc, usize)>,
 }
 
 #[derive(Clone, Debug)]
@@ -98,7 +100,7 @@ pub(crate) enum Step {
 #[derive(Clone, Debug)]
 pub(crate) enum Final {
     Fill { out: u32, value: f64 },
-    Copy { out: u32, from: Loc },
+    Copy { out: u32, from: Loc, off: usize },
 }
 
 /// Everything `Plan` needs to run.
@@ -117,8 +119,9 @@ pub(crate) struct Compiled {
 /// How an equation executes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Class {
-    /// Its result is its operand's buffer (reshape, stop_gradient, ...).
-    Alias,
+    /// Its result is its operand's buffer (reshape, stop_gradient, ...),
+    /// from an element offset (a contiguous slice).
+    Alias(usize),
     /// A fusable elementwise op.
     Ew(Code),
     /// A broadcast of one element, fused as a splat.
@@ -148,7 +151,7 @@ fn classify(g: &Graph, prim: &Prim, inputs: &[Atom], out: Var) -> Class {
         Prim::IntPow(2) => Class::Ew(Code::Square),
         Prim::IntPow(n) => Class::Ew(Code::IntPow(*n)),
         Prim::StopGradient => match inputs[0] {
-            Atom::Var(_) => Class::Alias,
+            Atom::Var(_) => Class::Alias(0),
             Atom::Lit(_) => Class::Ew(Code::Copy),
         },
         Prim::Add => Class::Ew(Code::Add),
@@ -160,10 +163,10 @@ fn classify(g: &Graph, prim: &Prim, inputs: &[Atom], out: Var) -> Class {
         Prim::Min => Class::Ew(Code::Min),
         Prim::Compare(op) => Class::Ew(Code::Cmp(*op)),
         Prim::Select => Class::Ew(Code::Select),
-        Prim::Reshape { .. } => Class::Alias,
+        Prim::Reshape { .. } => Class::Alias(0),
         Prim::BroadcastInDim { .. } => {
             if in_numel(0) == out_numel {
-                Class::Alias
+                Class::Alias(0)
             } else if in_numel(0) == 1 {
                 Class::Splat
             } else {
@@ -176,20 +179,58 @@ fn classify(g: &Graph, prim: &Prim, inputs: &[Atom], out: Var) -> Class {
             let big: SmallVec<[usize; 8]> =
                 perm.iter().copied().filter(|&p| shape[p] != 1).collect();
             if big.windows(2).all(|w| w[0] < w[1]) {
-                Class::Alias
+                Class::Alias(0)
             } else {
                 Class::Kernel
             }
         }
+        Prim::Slice {
+            start,
+            limit,
+            stride,
+        } => match contiguous_slice(&g.shape_of(inputs[0]), start, limit, stride) {
+            Some(off) => Class::Alias(off),
+            None => Class::Kernel,
+        },
         Prim::ReduceSum { .. }
         | Prim::ReduceMax { .. }
-        | Prim::Slice { .. }
         | Prim::Pad { .. }
         | Prim::Concat { .. }
         | Prim::TakeAlongAxis { .. }
         | Prim::ScatterAddAlongAxis { .. }
         | Prim::MatMul { .. } => Class::Kernel,
     }
+}
+
+/// The element offset of a slice whose elements form one contiguous run of
+/// the operand, or `None` when it must be copied.
+fn contiguous_slice(
+    shape: &[usize],
+    start: &[usize],
+    limit: &[usize],
+    stride: &[usize],
+) -> Option<usize> {
+    let r = shape.len();
+    let out: SmallVec<[usize; 8]> = (0..r)
+        .map(|i| (limit[i] - start[i]).div_ceil(stride[i]))
+        .collect();
+    if out.iter().product::<usize>() == 0 {
+        return Some(0);
+    }
+    // Outer axes of length 1 only shift; the first longer axis must step
+    // by 1; every axis inside it must be taken whole.
+    let k = out.iter().position(|&d| d > 1).unwrap_or(r);
+    let whole = |i: usize| start[i] == 0 && out[i] == shape[i] && (stride[i] == 1 || out[i] == 1);
+    if k < r && (stride[k] != 1 || !(k + 1..r).all(whole)) {
+        return None;
+    }
+    let mut off = 0;
+    let mut st = 1;
+    for i in (0..r).rev() {
+        off += start[i] * st;
+        st *= shape[i];
+    }
+    Some(off)
 }
 
 fn kernel_of(g: &Graph, prim: &Prim, inputs: &[Atom], out: Var) -> Kernel {
@@ -305,6 +346,8 @@ struct Node {
     eqn: usize,
     class: Class,
     args: SmallVec<[Atom; 3]>,
+    /// Element offset of each operand in its root's buffer.
+    offs: SmallVec<[usize; 3]>,
     out: Var,
     n: usize,
 }
@@ -368,9 +411,14 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
 
     // 1. Aliases: a reshape-like equation's value is its operand's buffer.
     let mut root: Vec<Atom> = (0..nv).map(|i| Atom::Var(Var(i as u32))).collect();
+    let mut offset = vec![0usize; nv];
     let resolve = |root: &[Atom], a: Atom| match a {
         Atom::Var(v) => root[v.index()],
         lit => lit,
+    };
+    let off_of = |offset: &[usize], a: Atom| match a {
+        Atom::Var(v) => offset[v.index()],
+        Atom::Lit(_) => 0,
     };
     let classes: Vec<Class> = g
         .eqns
@@ -378,10 +426,12 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         .map(|e| classify(g, &e.prim, &e.inputs, e.out))
         .collect();
     for (e, &c) in g.eqns.iter().zip(&classes) {
-        if c == Class::Alias {
+        if let Class::Alias(off) = c {
             root[e.out.index()] = resolve(&root, e.inputs[0]);
+            offset[e.out.index()] = off_of(&offset, e.inputs[0]) + off;
         }
     }
+    let is_alias = |c: Class| matches!(c, Class::Alias(_));
 
     // 2. Dead equations are dropped.
     let mut needed = vec![false; nv];
@@ -391,7 +441,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         }
     }
     for (e, &c) in g.eqns.iter().zip(&classes).rev() {
-        if c != Class::Alias && needed[e.out.index()] {
+        if !is_alias(c) && needed[e.out.index()] {
             for &a in &e.inputs {
                 if let Atom::Var(r) = resolve(&root, a) {
                     needed[r.index()] = true;
@@ -402,7 +452,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
     let mut nodes: Vec<Node> = Vec::new();
     let mut producer: Vec<Option<usize>> = vec![None; nv];
     for (i, (e, &c)) in g.eqns.iter().zip(&classes).enumerate() {
-        if c == Class::Alias || !needed[e.out.index()] {
+        if is_alias(c) || !needed[e.out.index()] {
             continue;
         }
         producer[e.out.index()] = Some(nodes.len());
@@ -410,6 +460,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
             eqn: i,
             class: c,
             args: e.inputs.iter().map(|&a| resolve(&root, a)).collect(),
+            offs: e.inputs.iter().map(|&a| off_of(&offset, a)).collect(),
             out: e.out,
             n: numel(e.out),
         });
@@ -426,7 +477,9 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
     for i in 0..nn {
         let node = &nodes[i];
         let mut merged: SmallVec<[usize; 4]> = SmallVec::new();
-        if fusable(node.class) {
+        // A splat reads its operand's first element before any chunk runs,
+        // so that operand must come from an earlier step.
+        if matches!(node.class, Class::Ew(_)) {
             let mut total = 1;
             for &a in &node.args {
                 let Some(p) = a.as_var().and_then(|r| producer[r.index()]) else {
@@ -490,6 +543,9 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         members: Vec<usize>,
         reads: SmallVec<[Var; 4]>,
         writes: SmallVec<[Var; 2]>,
+        /// Operands read as a broadcast element (at the start of a task),
+        /// whose buffers must not take a result in place.
+        splat_reads: SmallVec<[Var; 2]>,
         fused: bool,
         n: usize,
     }
@@ -509,12 +565,16 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
             let members = members_of.remove(&group[i]).unwrap_or_default();
             let mut reads: SmallVec<[Var; 4]> = SmallVec::new();
             let mut writes: SmallVec<[Var; 2]> = SmallVec::new();
+            let mut splat_reads: SmallVec<[Var; 2]> = SmallVec::new();
             for &m in &members {
                 for &a in &nodes[m].args {
                     if let Atom::Var(r) = a {
                         let inside = producer[r.index()].is_some_and(|p| group[p] == group[i]);
                         if !inside && !reads.contains(&r) {
                             reads.push(r);
+                        }
+                        if nodes[m].class == Class::Splat {
+                            splat_reads.push(r);
                         }
                     }
                 }
@@ -526,6 +586,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                 members,
                 reads,
                 writes,
+                splat_reads,
                 fused: true,
                 n: node.n,
             });
@@ -542,6 +603,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                 members: vec![i],
                 reads,
                 writes: SmallVec::from_slice(&[node.out]),
+                splat_reads: SmallVec::new(),
                 fused: false,
                 n: node.n,
             });
@@ -562,7 +624,8 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
     let mut out_loc: Vec<Option<u32>> = vec![None; nv];
     for (j, &a) in g.outputs.iter().enumerate() {
         if let Atom::Var(r) = resolve(&root, a) {
-            if loc[r.index()].is_none() && out_loc[r.index()].is_none() {
+            let whole = off_of(&offset, a) == 0 && g.shape_of(a).numel() == numel(r);
+            if whole && loc[r.index()].is_none() && out_loc[r.index()].is_none() {
                 out_loc[r.index()] = Some(j as u32);
             }
         }
@@ -572,7 +635,8 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         let dying: SmallVec<[(Var, u32); 4]> = p
             .reads
             .iter()
-            .filter(|r| last_use[r.index()] == s)
+            // Outputs read at the end (views of a buffer) stay alive.
+            .filter(|r| last_use[r.index()] == s && !is_output_root[r.index()])
             .filter_map(|&r| match loc[r.index()] {
                 Some(Loc::Slot(sl)) => Some((r, sl)),
                 _ => None,
@@ -581,7 +645,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         // Elementwise: a full-length operand's buffer can take a result in
         // place (each chunk is read before it is written). Other operands
         // are released only after the results have their buffers.
-        let in_place = |r: Var| p.fused && numel(r) == p.n;
+        let in_place = |r: Var| p.fused && numel(r) == p.n && !p.splat_reads.contains(&r);
         for &(r, sl) in &dying {
             if in_place(r) {
                 slots.give(sl);
@@ -622,9 +686,15 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
             let args = node
                 .args
                 .iter()
-                .map(|&a| match a {
-                    Atom::Var(r) => (loc[r.index()].expect("operand placed"), numel(r)),
-                    Atom::Lit(l) => (const_slot(&mut slots, l.0), 1),
+                .zip(&node.offs)
+                .zip(&e.inputs)
+                .map(|((&a, &off), &orig)| match a {
+                    Atom::Var(r) => (
+                        loc[r.index()].expect("operand placed"),
+                        off,
+                        g.shape_of(orig).numel(),
+                    ),
+                    Atom::Lit(l) => (const_slot(&mut slots, l.0), 0, 1),
                 })
                 .collect();
             steps.push(Step::Kernel(KernelStep {
@@ -635,7 +705,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
             }));
             continue;
         }
-        let step = fuse_group(p.n, &p.members, &nodes, &p.reads, &loc, &in_memory, numel);
+        let step = fuse_group(p.n, &p.members, &nodes, &p.reads, &loc, &in_memory);
         max_streams = max_streams.max(step.streams.len());
         steps.push(Step::Fused(step));
     }
@@ -654,6 +724,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                     finals.push(Final::Copy {
                         out: j as u32,
                         from,
+                        off: off_of(&offset, a),
                     });
                 }
             }
@@ -687,21 +758,19 @@ fn fuse_group(
     reads: &[Var],
     loc: &[Option<Loc>],
     in_memory: &[bool],
-    numel: impl Fn(Var) -> usize,
 ) -> FusedStep {
-    let mut streams: Vec<Loc> = Vec::new();
-    let mut stream_of: HashMap<Var, u16> = HashMap::new();
-    let mut stream = |streams: &mut Vec<Loc>, v: Var| -> u16 {
-        *stream_of.entry(v).or_insert_with(|| {
-            streams.push(loc[v.index()].expect("operand placed"));
+    let mut streams: Vec<(Loc, usize)> = Vec::new();
+    let mut stream_of: HashMap<(Var, usize), u16> = HashMap::new();
+    let mut stream = |streams: &mut Vec<(Loc, usize)>, v: Var, off: usize| -> u16 {
+        *stream_of.entry((v, off)).or_insert_with(|| {
+            streams.push((loc[v.index()].expect("operand placed"), off));
             (streams.len() - 1) as u16
         })
     };
-    // Buffers this group reads in full: writing one of them directly would
-    // clobber a later op's operand within the same chunk.
+    // Buffers this group reads: writing one of them directly would clobber
+    // a later op's operand within the same chunk.
     let read_locs: SmallVec<[Loc; 4]> = reads
         .iter()
-        .filter(|r| numel(**r) == n)
         .map(|r| loc[r.index()].expect("operand placed"))
         .collect();
 
@@ -742,7 +811,7 @@ fn fuse_group(
                     r
                 }),
                 Atom::Var(v) => {
-                    let s = stream(&mut streams, v);
+                    let s = stream(&mut streams, v, node.offs[0]);
                     let r = fresh_reg();
                     splats.push((r, SplatSrc::Mem(s, node.eqn as u32)));
                     r
@@ -751,7 +820,7 @@ fn fuse_group(
             pinned.push(r);
             value.insert(node.out, Src::Reg(r));
             if in_memory[node.out.index()] {
-                let s = stream(&mut streams, node.out);
+                let s = stream(&mut streams, node.out, 0);
                 stores.push((r, s));
             }
             continue;
@@ -766,23 +835,23 @@ fn fuse_group(
                 })),
                 Atom::Var(v) => match value.get(&v) {
                     Some(&s) => s,
-                    None => Src::Mem(stream(&mut streams, v)),
+                    None => Src::Mem(stream(&mut streams, v, node.offs[i])),
                 },
             };
         }
         let code = match node.class {
             Class::Ew(c) => c,
-            Class::Alias | Class::Splat | Class::Kernel => unreachable!("not an op"),
+            Class::Alias(_) | Class::Splat | Class::Kernel => unreachable!("not an op"),
         };
         let out_loc = loc[node.out.index()];
         let out = if in_memory[node.out.index()]
             && !read_locs.contains(&out_loc.expect("result placed"))
         {
-            Src::Mem(stream(&mut streams, node.out))
+            Src::Mem(stream(&mut streams, node.out, 0))
         } else {
             let r = free.pop().unwrap_or_else(&mut fresh_reg);
             if in_memory[node.out.index()] {
-                let s = stream(&mut streams, node.out);
+                let s = stream(&mut streams, node.out, 0);
                 stores.push((r, s));
                 pinned.push(r);
             }

@@ -194,7 +194,11 @@ impl Plan {
                 Step::Kernel(k) => self.run_kernel(k, &ctx)?,
                 Step::Fused(f) => {
                     streams.clear();
-                    streams.extend(f.streams.iter().map(|&l| ctx.ptr(l) as usize));
+                    streams.extend(
+                        f.streams
+                            .iter()
+                            .map(|&(l, off)| ctx.ptr(l).wrapping_add(off) as usize),
+                    );
                     let s = Streams::<T> {
                         ptrs: streams,
                         _t: std::marker::PhantomData,
@@ -217,12 +221,17 @@ impl Plan {
                     let o = unsafe { ctx.slice_mut(Loc::Output(out), self.out_len(out)) };
                     o.fill(T::from_f64(value));
                 }
-                Final::Copy { out, from } => {
+                Final::Copy { out, from, off } => {
                     let n = self.out_len(out);
-                    // SAFETY: `from` is an input or another output of the
-                    // same length; distinct buffers.
+                    // SAFETY: `from + off` holds the output's `n` elements in
+                    // another buffer (an input, a workspace buffer or another
+                    // output).
                     unsafe {
-                        std::ptr::copy_nonoverlapping(ctx.ptr(from), ctx.ptr(Loc::Output(out)), n)
+                        std::ptr::copy_nonoverlapping(
+                            ctx.ptr(from).add(off),
+                            ctx.ptr(Loc::Output(out)),
+                            n,
+                        )
                     };
                 }
             }
@@ -305,7 +314,10 @@ impl Plan {
     fn run_kernel<T: Float>(&self, k: &KernelStep, ctx: &Ctx<'_, T>) -> Result<(), ExecError> {
         // SAFETY: the compiler gives a kernel's result a buffer that none of
         // its operands uses, and every buffer holds the recorded length.
-        let arg = |i: usize| unsafe { ctx.slice(k.args[i].0, k.args[i].1) };
+        let arg = |i: usize| {
+            let (l, off, n) = k.args[i];
+            unsafe { std::slice::from_raw_parts(ctx.ptr(l).add(off), n) }
+        };
         let out = unsafe { ctx.slice_mut(k.out.0, k.out.1) };
         let bad_index = |e: kernels::IndexError| {
             let (prim, _) = self.c.eqn_info[k.eqn as usize];
@@ -386,13 +398,6 @@ impl<T> Ctx<'_, T> {
             // SAFETY: slot offsets lie inside the arena.
             Loc::Slot(s) => unsafe { self.arena.add(self.offsets[s as usize]) },
         }
-    }
-
-    /// # Safety
-    /// `l` must hold `n` elements, not written while the slice lives.
-    unsafe fn slice(&self, l: Loc, n: usize) -> &[T] {
-        // SAFETY: forwarded.
-        unsafe { std::slice::from_raw_parts(self.ptr(l), n) }
     }
 
     /// # Safety
