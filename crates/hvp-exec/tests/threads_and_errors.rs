@@ -70,6 +70,32 @@ fn results_do_not_depend_on_the_thread_count() {
 }
 
 #[test]
+fn fused_reductions_do_not_depend_on_the_thread_count() {
+    let n = 3_000_017;
+    for prim in [
+        Prim::ReduceSum { axes: vec![0] },
+        Prim::ReduceMax { axes: vec![0] },
+    ] {
+        let mut b = GraphBuilder::new(DType::F64);
+        let x: Atom = b.input(Shape::from([n])).into();
+        let s = b.add(Prim::Sin, &[x]).unwrap();
+        let t = b.add(Prim::Mul, &[s, x]).unwrap();
+        let r = b.add(prim, &[t]).unwrap();
+        let g = b.finish(vec![r]);
+        let plan = Plan::compile(&g).unwrap();
+        // the reduction is folded into the loop
+        assert_eq!((plan.stats().fused_groups, plan.stats().kernels), (1, 0));
+        let xs: Vec<f64> = (0..n).map(|i| ((i as f64) * 0.618).cos()).collect();
+        let one = pool(1).install(|| plan.call(&[&xs]).unwrap());
+        let three = pool(3).install(|| plan.call(&[&xs]).unwrap());
+        assert_eq!(bits(&one), bits(&three));
+        let reference = hvp_exec::eval_reference(&g, &[&xs]).unwrap();
+        let scale = n as f64;
+        assert!((one[0][0] - reference[0][0]).abs() <= 1e-13 * scale);
+    }
+}
+
+#[test]
 fn buffers_are_reused_along_a_chain_of_kernels() {
     // x -> pad -> strided slice -> pad -> strided slice ...: only a couple
     // of buffers are alive at any time.

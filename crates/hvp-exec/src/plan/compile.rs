@@ -1,7 +1,7 @@
 //! Graph to plan: aliasing, dead-code removal, elementwise grouping, buffer
 //! assignment by liveness and bytecode generation for the fused groups.
 
-use super::fused::{Code, Fused, Op, SplatSrc, Src};
+use super::fused::{Code, Epilogue, Fused, Op, SplatSrc, Src};
 use crate::ExecError;
 use hvp_ir::{verify, Atom, Graph, Prim, Var};
 use hvp_tensor::kernels::MatMulDims;
@@ -350,6 +350,8 @@ struct Node {
     offs: SmallVec<[usize; 3]>,
     out: Var,
     n: usize,
+    /// A `reduce_max` (for epilogues).
+    reduce_max: bool,
 }
 
 fn find(parent: &mut [usize], mut i: usize) -> usize {
@@ -463,6 +465,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
             offs: e.inputs.iter().map(|&a| off_of(&offset, a)).collect(),
             out: e.out,
             n: numel(e.out),
+            reduce_max: matches!(e.prim, Prim::ReduceMax { .. }),
         });
     }
     let fusable = |c: Class| matches!(c, Class::Ew(_) | Class::Splat);
@@ -470,12 +473,50 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
     // 3. Elementwise groups. A group runs where its last member stands, so
     //    a node may join a group only while nothing outside the group has
     //    read one of its values.
+    //    A full reduction of a group value that nothing else reads joins
+    //    the group as its epilogue and closes it.
     let nn = nodes.len();
+    let mut uses = vec![0usize; nv];
+    for node in &nodes {
+        for a in &node.args {
+            if let Atom::Var(r) = a {
+                uses[r.index()] += 1;
+            }
+        }
+    }
+    for &a in &g.outputs {
+        if let Atom::Var(r) = resolve(&root, a) {
+            uses[r.index()] += 1;
+        }
+    }
     let mut parent: Vec<usize> = (0..nn).collect();
     let mut size = vec![1usize; nn];
     let mut read_outside = vec![false; nn];
+    let mut epilogue = vec![false; nn];
     for i in 0..nn {
         let node = &nodes[i];
+        let e = &g.eqns[node.eqn];
+        if let (Prim::ReduceSum { .. } | Prim::ReduceMax { .. }, Atom::Var(v)) =
+            (&e.prim, node.args[0])
+        {
+            let whole = node.offs[0] == 0 && g.shape_of(e.inputs[0]).numel() == numel(v);
+            if let Some(p) = producer[v.index()] {
+                let gp = find(&mut parent, p);
+                if node.n == 1
+                    && whole
+                    && uses[v.index()] == 1
+                    && matches!(nodes[p].class, Class::Ew(_))
+                    && nodes[p].n == numel(v)
+                    && !read_outside[gp]
+                {
+                    parent[gp] = i;
+                    size[i] += size[gp];
+                    read_outside[i] = true;
+                    epilogue[i] = true;
+                    continue;
+                }
+            }
+        }
         let mut merged: SmallVec<[usize; 4]> = SmallVec::new();
         // A splat reads its operand's first element before any chunk runs,
         // so that operand must come from an earlier step.
@@ -485,7 +526,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                 let Some(p) = a.as_var().and_then(|r| producer[r.index()]) else {
                     continue;
                 };
-                if !fusable(nodes[p].class) || nodes[p].n != node.n {
+                if !fusable(nodes[p].class) || nodes[p].n != node.n || epilogue[p] {
                     continue;
                 }
                 let gp = find(&mut parent, p);
@@ -512,6 +553,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         }
     }
     let group: Vec<usize> = (0..nn).map(|i| find(&mut parent, i)).collect();
+    let in_group = |i: usize| fusable(nodes[i].class) || epilogue[i];
     let mut last_member = vec![0usize; nn];
     for i in 0..nn {
         last_member[group[i]] = i;
@@ -528,7 +570,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
     for (j, node) in nodes.iter().enumerate() {
         for &a in &node.args {
             if let Some(p) = a.as_var().and_then(|r| producer[r.index()]) {
-                if !(fusable(node.class) && group[p] == group[j]) {
+                if !(in_group(j) && group[p] == group[j]) {
                     in_memory[nodes[p].out.index()] = true;
                 }
             }
@@ -548,17 +590,19 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         splat_reads: SmallVec<[Var; 2]>,
         fused: bool,
         n: usize,
+        /// Scratch elements the step needs while it runs.
+        scratch: usize,
     }
     let mut members_of: HashMap<usize, Vec<usize>> = HashMap::new();
     for i in 0..nn {
-        if fusable(nodes[i].class) {
+        if in_group(i) {
             members_of.entry(group[i]).or_default().push(i);
         }
     }
     let mut protos: Vec<Proto> = Vec::new();
     for i in 0..nn {
         let node = &nodes[i];
-        if fusable(node.class) {
+        if in_group(i) {
             if last_member[group[i]] != i {
                 continue;
             }
@@ -582,13 +626,17 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                     writes.push(nodes[m].out);
                 }
             }
+            // The first member is an elementwise op (an epilogue comes last).
+            let n = nodes[members[0]].n;
+            let scratch = if epilogue[i] { Epilogue::blocks(n) } else { 0 };
             protos.push(Proto {
                 members,
                 reads,
                 writes,
                 splat_reads,
                 fused: true,
-                n: node.n,
+                n,
+                scratch,
             });
         } else {
             let mut reads: SmallVec<[Var; 4]> = SmallVec::new();
@@ -606,6 +654,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                 splat_reads: SmallVec::new(),
                 fused: false,
                 n: node.n,
+                scratch: 0,
             });
         }
     }
@@ -631,7 +680,11 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         }
     }
     let mut slots = Slots::default();
+    let mut scratch_slot: Vec<Option<u32>> = vec![None; protos.len()];
     for (s, p) in protos.iter().enumerate() {
+        // Scratch is taken before any operand is released, so it never
+        // shares a buffer with something the step reads or writes.
+        scratch_slot[s] = (p.scratch > 0).then(|| slots.take(p.scratch));
         let dying: SmallVec<[(Var, u32); 4]> = p
             .reads
             .iter()
@@ -662,6 +715,9 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                 slots.give(sl);
             }
         }
+        if let Some(sl) = scratch_slot[s] {
+            slots.give(sl);
+        }
     }
 
     // Literal operands of kernels live in constant buffers.
@@ -679,7 +735,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
     // 6. Concrete steps.
     let mut steps = Vec::with_capacity(protos.len());
     let mut max_streams = 0;
-    for p in &protos {
+    for (si, p) in protos.iter().enumerate() {
         if !p.fused {
             let node = &nodes[p.members[0]];
             let e = &g.eqns[node.eqn];
@@ -705,7 +761,16 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
             }));
             continue;
         }
-        let step = fuse_group(p.n, &p.members, &nodes, &p.reads, &loc, &in_memory);
+        let step = fuse_group(
+            p.n,
+            &p.members,
+            &nodes,
+            &epilogue,
+            scratch_slot[si],
+            &p.reads,
+            &loc,
+            &in_memory,
+        );
         max_streams = max_streams.max(step.streams.len());
         steps.push(Step::Fused(step));
     }
@@ -755,6 +820,8 @@ fn fuse_group(
     n: usize,
     members: &[usize],
     nodes: &[Node],
+    epilogue: &[bool],
+    scratch: Option<u32>,
     reads: &[Var],
     loc: &[Option<Loc>],
     in_memory: &[bool],
@@ -800,8 +867,24 @@ fn fuse_group(
         nregs - 1
     };
 
+    let mut epi: Option<Epilogue> = None;
     for (k, &m) in members.iter().enumerate() {
         let node = &nodes[m];
+        if epilogue[m] {
+            let Atom::Var(v) = node.args[0] else {
+                unreachable!("an epilogue reduces a variable")
+            };
+            streams.push((Loc::Slot(scratch.expect("scratch for the epilogue")), 0));
+            let partials = (streams.len() - 1) as u16;
+            epi = Some(Epilogue {
+                src: value[&v],
+                max: node.reduce_max,
+                partials,
+                out: stream(&mut streams, node.out, 0),
+                eqn: node.eqn as u32,
+            });
+            continue;
+        }
         let mut args = [Src::Reg(0); 3];
         if node.class == Class::Splat {
             let r = match node.args[0] {
@@ -889,6 +972,7 @@ fn fuse_group(
         splats,
         ops,
         stores,
+        epilogue: epi,
     };
     FusedStep { fused, streams }
 }

@@ -99,6 +99,87 @@ pub(crate) struct Fused {
     /// Register values copied to streams at the end of each chunk (values
     /// whose buffer is also an input of this group).
     pub stores: Vec<(u16, u16)>,
+    /// A full reduction of one value, folded into the loop.
+    pub epilogue: Option<Epilogue>,
+}
+
+/// A sum or maximum of all `n` elements of one group value, computed as the
+/// chunks go by instead of storing the value and reducing it afterwards.
+///
+/// Each block of `PAR_BLOCK` elements folds into `LANES` accumulators (lane
+/// = position within the chunk modulo `LANES`) combined by a fixed tree;
+/// block results land in a scratch stream and are folded in block order.
+/// Sequential and parallel runs use the same blocks, so the bits do not
+/// depend on the thread count.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Epilogue {
+    pub src: Src,
+    pub max: bool,
+    /// Scratch stream of `n.div_ceil(PAR_BLOCK)` block results.
+    pub partials: u16,
+    /// One-element result stream.
+    pub out: u16,
+    pub eqn: u32,
+}
+
+/// Accumulators of a fused reduction.
+const LANES: usize = 16;
+
+impl Epilogue {
+    /// The number of block results a group of `n` elements needs.
+    pub fn blocks(n: usize) -> usize {
+        n.div_ceil(PAR_BLOCK).max(1)
+    }
+
+    #[inline(always)]
+    fn identity<T: Float>(&self) -> T {
+        if self.max {
+            T::neg_infinity()
+        } else {
+            T::zero()
+        }
+    }
+
+    #[inline(always)]
+    fn combine<T: Float>(&self, a: T, b: T) -> T {
+        if self.max {
+            a.max(b)
+        } else {
+            a + b
+        }
+    }
+
+    #[inline(always)]
+    fn accumulate<T: Float>(&self, acc: &mut [T; LANES], v: &[T]) {
+        let mut it = v.chunks_exact(LANES);
+        if self.max {
+            for c in &mut it {
+                for k in 0..LANES {
+                    acc[k] = acc[k].max(c[k]);
+                }
+            }
+        } else {
+            for c in &mut it {
+                for k in 0..LANES {
+                    acc[k] += c[k];
+                }
+            }
+        }
+        for (k, &x) in it.remainder().iter().enumerate() {
+            acc[k] = self.combine(acc[k], x);
+        }
+    }
+
+    fn finish<T: Float>(&self, mut acc: [T; LANES]) -> T {
+        let mut w = LANES / 2;
+        while w > 0 {
+            for k in 0..w {
+                acc[k] = self.combine(acc[k], acc[k + w]);
+            }
+            w /= 2;
+        }
+        acc[0]
+    }
 }
 
 /// A non-finite value found by a checked run: the equation and the value.
@@ -149,24 +230,63 @@ impl Fused {
     /// stream directly when that holds, and routes the rest through
     /// `stores`).
     pub unsafe fn run<T: Float>(&self, s: Streams<'_, T>, check: bool) -> Found {
-        if self.n == 0 {
-            return None;
-        }
         let work = self.n.saturating_mul(self.ops.len().max(1));
-        if !check && work >= PAR_WORK && self.n >= 2 * PAR_BLOCK && rayon::current_num_threads() > 1
-        {
-            let blocks = self.n.div_ceil(PAR_BLOCK);
-            (0..blocks).into_par_iter().for_each(|b| {
-                let lo = b * PAR_BLOCK;
-                let hi = (lo + PAR_BLOCK).min(self.n);
-                // SAFETY: blocks are disjoint ranges inside `0..n`.
-                unsafe { self.run_range(s, lo, hi, false) };
-            });
-            None
-        } else {
+        let parallel = !check
+            && work >= PAR_WORK
+            && self.n >= 2 * PAR_BLOCK
+            && rayon::current_num_threads() > 1;
+        let Some(epi) = self.epilogue else {
+            if self.n == 0 {
+                return None;
+            }
+            if parallel {
+                let blocks = self.n.div_ceil(PAR_BLOCK);
+                (0..blocks).into_par_iter().for_each(|b| {
+                    let lo = b * PAR_BLOCK;
+                    let hi = (lo + PAR_BLOCK).min(self.n);
+                    // SAFETY: blocks are disjoint ranges inside `0..n`.
+                    unsafe { self.run_range(s, lo, hi, false) };
+                });
+                return None;
+            }
             // SAFETY: forwarded from the caller.
-            unsafe { self.run_range(s, 0, self.n, check) }
+            return unsafe { self.run_range(s, 0, self.n, check).0 };
+        };
+        let blocks = self.n.div_ceil(PAR_BLOCK);
+        let block = |b: usize| -> Found {
+            let partials = s.ptrs[epi.partials as usize] as *mut T;
+            let lo = b * PAR_BLOCK;
+            let hi = (lo + PAR_BLOCK).min(self.n);
+            // SAFETY: blocks are disjoint ranges inside `0..n`, and each
+            // writes only its own slot of the scratch stream.
+            unsafe {
+                let (found, part) = self.run_range(s, lo, hi, check);
+                *partials.add(b) = part;
+                found
+            }
+        };
+        let mut found = None;
+        if parallel {
+            (0..blocks).into_par_iter().for_each(|b| {
+                block(b);
+            });
+        } else {
+            for b in 0..blocks {
+                found = earlier(found, block(b));
+            }
         }
+        let partials = s.ptrs[epi.partials as usize] as *const T;
+        let mut total = epi.identity::<T>();
+        for b in 0..blocks {
+            // SAFETY: every block wrote its slot above.
+            total = epi.combine(total, unsafe { *partials.add(b) });
+        }
+        // SAFETY: the result stream holds one element.
+        unsafe { *(s.ptrs[epi.out as usize] as *mut T) = total };
+        if check && !total.is_finite() {
+            found = earlier(found, Some((epi.eqn, total.to_f64())));
+        }
+        found
     }
 
     /// Runs elements `lo..hi` chunk by chunk on this thread, with AVX2
@@ -178,7 +298,7 @@ impl Fused {
         lo: usize,
         hi: usize,
         check: bool,
-    ) -> Found {
+    ) -> (Found, T) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2; the rest is forwarded.
@@ -196,7 +316,7 @@ impl Fused {
         lo: usize,
         hi: usize,
         check: bool,
-    ) -> Found {
+    ) -> (Found, T) {
         // SAFETY: forwarded.
         unsafe { self.run_range_impl(s, lo, hi, check) }
     }
@@ -208,7 +328,7 @@ impl Fused {
         lo: usize,
         hi: usize,
         check: bool,
-    ) -> Found {
+    ) -> (Found, T) {
         debug_assert!(self.nregs * self.stride() <= REG_ELEMS);
         let mut file = [MaybeUninit::<T>::uninit(); REG_ELEMS];
         let regs = file.as_mut_ptr() as *mut T;
@@ -230,6 +350,10 @@ impl Fused {
             // SAFETY: register `r` lies inside the file (nregs * stride <= REG_ELEMS).
             unsafe { std::slice::from_raw_parts_mut(regs.add(r as usize * rs), c) }.fill(v);
         }
+        let mut acc = [match &self.epilogue {
+            Some(e) => e.identity::<T>(),
+            None => T::zero(),
+        }; LANES];
         let mut start = lo;
         while start < hi {
             let len = c.min(hi - start);
@@ -262,13 +386,22 @@ impl Fused {
                     }
                 }
             }
+            if let Some(epi) = &self.epilogue {
+                // SAFETY: the reduced value is valid for `len` elements.
+                let v = unsafe { std::slice::from_raw_parts(at(epi.src), len) };
+                epi.accumulate(&mut acc, v);
+            }
             for &(r, k) in &self.stores {
                 // SAFETY: register and stream ranges are valid and distinct.
                 unsafe { std::ptr::copy_nonoverlapping(at(Src::Reg(r)), at(Src::Mem(k)), len) };
             }
             start += len;
         }
-        found
+        let part = match &self.epilogue {
+            Some(epi) => epi.finish(acc),
+            None => T::zero(),
+        };
+        (found, part)
     }
 }
 
