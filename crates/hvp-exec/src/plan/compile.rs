@@ -594,9 +594,9 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         scratch: usize,
     }
     let mut members_of: HashMap<usize, Vec<usize>> = HashMap::new();
-    for i in 0..nn {
+    for (i, &gi) in group.iter().enumerate() {
         if in_group(i) {
-            members_of.entry(group[i]).or_default().push(i);
+            members_of.entry(gi).or_default().push(i);
         }
     }
     let mut protos: Vec<Proto> = Vec::new();
