@@ -333,3 +333,25 @@ fn checked_kernels_report_too() {
         "{e}"
     );
 }
+
+#[test]
+fn bias_and_row_broadcasts_are_fused_loads() {
+    // y = x + bias[None, :] - rowmax[:, None], with sizes over several chunks
+    let (r, c) = (37, 301);
+    let g = parse(&format!(
+        "graph f64 (%0: [{r},{c}], %1: [{c}]) {{\n  %2: [{r},{c}] = broadcast_in_dim{{shape=[{r},{c}],dims=[1]}} %1\n  %3: [{r},{c}] = add %0, %2\n  %4: [{r}] = reduce_max{{axes=[1]}} %0\n  %5: [{r},{c}] = broadcast_in_dim{{shape=[{r},{c}],dims=[0]}} %4\n  %6: [{r},{c}] = sub %3, %5\n  %7: [{r},1,{c}] = broadcast_in_dim{{shape=[{r},1,{c}],dims=[0,2]}} %6\n  %8: [2,{r},3,{c}] = broadcast_in_dim{{shape=[2,{r},3,{c}],dims=[1,2,3]}} %7\n  %9: [2,{r},3,{c}] = exp %8\n  return %6, %9\n}}"
+    ))
+    .unwrap();
+    let plan = Plan::compile(&g).unwrap();
+    // the reduce_max and the middle-axis broadcast remain kernels
+    assert_eq!(plan.stats().kernels, 2, "{:?}", plan.stats());
+    let x: Vec<f64> = (0..r * c)
+        .map(|i| ((i * 7919) % 1000) as f64 * 1e-3)
+        .collect();
+    let b: Vec<f64> = (0..c).map(|i| i as f64 * 0.01).collect();
+    let fast = plan.call(&[&x, &b]).unwrap();
+    let reference = hvp_exec::eval_reference(&g, &[&x, &b]).unwrap();
+    assert_eq!(bits(&fast), bits(&reference));
+    let fast = pool(1).install(|| plan.call(&[&x, &b]).unwrap());
+    assert_eq!(bits(&fast), bits(&reference));
+}

@@ -126,6 +126,9 @@ enum Class {
     Ew(Code),
     /// A broadcast of one element, fused as a splat.
     Splat,
+    /// A broadcast that repeats its operand whole (`Tile`) or each of its
+    /// elements (`Repeat`), fused as a load of the operand by position.
+    Bcast(Code),
     /// A kernel call.
     Kernel,
 }
@@ -169,6 +172,11 @@ fn classify(g: &Graph, prim: &Prim, inputs: &[Atom], out: Var) -> Class {
                 Class::Alias(0)
             } else if in_numel(0) == 1 {
                 Class::Splat
+            } else if let Prim::BroadcastInDim { shape, dims } = prim {
+                match broadcast_pattern(&g.shape_of(inputs[0]), shape, dims) {
+                    Some(code) => Class::Bcast(code),
+                    None => Class::Kernel,
+                }
             } else {
                 Class::Kernel
             }
@@ -200,6 +208,33 @@ fn classify(g: &Graph, prim: &Prim, inputs: &[Atom], out: Var) -> Class {
         | Prim::ScatterAddAlongAxis { .. }
         | Prim::MatMul { .. } => Class::Kernel,
     }
+}
+
+/// A broadcast whose operand fills the trailing (`Tile`) or leading
+/// (`Repeat`) output axes, ignoring size-1 axes.
+fn broadcast_pattern(src: &[usize], shape: &[usize], dims: &[usize]) -> Option<Code> {
+    let mut present = vec![false; shape.len()];
+    for (j, &d) in dims.iter().enumerate() {
+        present[d] = src[j] != 1;
+    }
+    let kinds: SmallVec<[bool; 8]> = (0..shape.len())
+        .filter(|&i| shape[i] != 1)
+        .map(|i| present[i])
+        .collect();
+    let in_numel: usize = src.iter().product();
+    let out_numel: usize = shape.iter().product();
+    if in_numel == 0 || out_numel == 0 {
+        return None;
+    }
+    // present axes after all broadcast ones: the operand repeats whole
+    if kinds.windows(2).all(|w| w[0] <= w[1]) {
+        return Some(Code::Tile(in_numel));
+    }
+    // present axes before all broadcast ones: each element repeats
+    if kinds.windows(2).all(|w| w[0] >= w[1]) {
+        return Some(Code::Repeat(out_numel / in_numel));
+    }
+    None
 }
 
 /// The element offset of a slice whose elements form one contiguous run of
@@ -468,7 +503,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
             reduce_max: matches!(e.prim, Prim::ReduceMax { .. }),
         });
     }
-    let fusable = |c: Class| matches!(c, Class::Ew(_) | Class::Splat);
+    let fusable = |c: Class| matches!(c, Class::Ew(_) | Class::Splat | Class::Bcast(_));
 
     // 3. Elementwise groups. A group runs where its last member stands, so
     //    a node may join a group only while nothing outside the group has
@@ -585,8 +620,8 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         members: Vec<usize>,
         reads: SmallVec<[Var; 4]>,
         writes: SmallVec<[Var; 2]>,
-        /// Operands read as a broadcast element (at the start of a task),
-        /// whose buffers must not take a result in place.
+        /// Operands read by broadcasts (not position by position), whose
+        /// buffers must not take a result in place.
         splat_reads: SmallVec<[Var; 2]>,
         fused: bool,
         n: usize,
@@ -617,7 +652,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                         if !inside && !reads.contains(&r) {
                             reads.push(r);
                         }
-                        if nodes[m].class == Class::Splat {
+                        if matches!(nodes[m].class, Class::Splat | Class::Bcast(_)) {
                             splat_reads.push(r);
                         }
                     }
@@ -923,7 +958,7 @@ fn fuse_group(
             };
         }
         let code = match node.class {
-            Class::Ew(c) => c,
+            Class::Ew(c) | Class::Bcast(c) => c,
             Class::Alias(_) | Class::Splat | Class::Kernel => unreachable!("not an op"),
         };
         let out_loc = loc[node.out.index()];

@@ -58,6 +58,11 @@ pub(crate) enum Code {
     Min,
     Cmp(CmpOp),
     Select,
+    /// `out[i] = src[i % period]` over the group's positions; the operand
+    /// is a stream read from its base.
+    Tile(usize),
+    /// `out[i] = src[i / repeat]`, likewise.
+    Repeat(usize),
 }
 
 /// Where an operand lives during a chunk.
@@ -366,6 +371,16 @@ impl Fused {
                 }
             };
             for op in &self.ops {
+                if let (Code::Tile(_) | Code::Repeat(_), Src::Mem(k)) = (op.code, op.args[0]) {
+                    // SAFETY: the operand stream holds `n / repeat` (or
+                    // `period`) elements and the output `len`.
+                    unsafe {
+                        let src = s.ptrs[k as usize] as *const T;
+                        let out = std::slice::from_raw_parts_mut(at(op.out), len);
+                        broadcast_load(op.code, src, start, out);
+                    }
+                    continue;
+                }
                 // SAFETY: operands and the output are valid for `len`
                 // elements and the output never overlaps an operand.
                 unsafe {
@@ -402,6 +417,40 @@ impl Fused {
             None => T::zero(),
         };
         (found, part)
+    }
+}
+
+/// Fills `out` with positions `start..` of a tiled or repeated operand.
+///
+/// # Safety
+/// `src` holds the operand: `period` elements for `Tile`, and for `Repeat`
+/// at least `(start + out.len() - 1) / repeat + 1`.
+unsafe fn broadcast_load<T: Float>(code: Code, src: *const T, start: usize, out: &mut [T]) {
+    match code {
+        Code::Tile(p) => {
+            let mut pos = start % p;
+            let mut done = 0;
+            while done < out.len() {
+                let m = (p - pos).min(out.len() - done);
+                // SAFETY: `pos + m <= p`.
+                let s = unsafe { std::slice::from_raw_parts(src.add(pos), m) };
+                out[done..done + m].copy_from_slice(s);
+                done += m;
+                pos = 0;
+            }
+        }
+        Code::Repeat(r) => {
+            let mut i = start;
+            let mut done = 0;
+            while done < out.len() {
+                let m = (r - i % r).min(out.len() - done);
+                // SAFETY: `i / r` is inside the operand.
+                out[done..done + m].fill(unsafe { *src.add(i / r) });
+                done += m;
+                i += m;
+            }
+        }
+        _ => unreachable!("not a broadcast load"),
     }
 }
 
@@ -505,6 +554,7 @@ unsafe fn exec<T: Float>(code: Code, o: *mut T, a: *const T, b: *const T, c: *co
             Code::Cmp(CmpOp::Eq) => bin(o, a, b, n, |x, y| flag(x == y)),
             #[allow(clippy::float_cmp)]
             Code::Cmp(CmpOp::Ne) => bin(o, a, b, n, |x, y| flag(x != y)),
+            Code::Tile(_) | Code::Repeat(_) => unreachable!("loads run in the chunk loop"),
             Code::Select => {
                 let (o, cnd, x, y) = (
                     std::slice::from_raw_parts_mut(o, n),
