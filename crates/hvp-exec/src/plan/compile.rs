@@ -441,8 +441,47 @@ impl Slots {
     }
 }
 
+/// The graph with every matmul operand that is a transpose of the last two
+/// axes replaced by the transpose's operand and the matching flag flipped:
+/// the product reads the operand with swapped strides instead of copying
+/// it. A transpose nothing else reads then dies.
+fn fold_transposes(g: &Graph) -> Graph {
+    let def = g.definitions();
+    let swaps_last_two = |perm: &[usize]| {
+        let r = perm.len();
+        r >= 2
+            && perm[r - 2] == r - 1
+            && perm[r - 1] == r - 2
+            && perm[..r - 2].iter().enumerate().all(|(i, &p)| i == p)
+    };
+    let mut out = g.clone();
+    for e in &mut out.eqns {
+        let Prim::MatMul {
+            transpose_lhs,
+            transpose_rhs,
+        } = &mut e.prim
+        else {
+            continue;
+        };
+        for (i, flag) in [transpose_lhs, transpose_rhs].into_iter().enumerate() {
+            let Atom::Var(v) = e.inputs[i] else { continue };
+            let Some(d) = def[v.index()] else { continue };
+            let t = &g.eqns[d];
+            if let Prim::Transpose { perm } = &t.prim {
+                if swaps_last_two(perm) {
+                    e.inputs[i] = t.inputs[0];
+                    *flag = !*flag;
+                }
+            }
+        }
+    }
+    out
+}
+
 pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
     verify(g)?;
+    let folded = fold_transposes(g);
+    let g = &folded;
     let nv = g.vars.len();
     let numel = |v: Var| g.vars[v.index()].numel();
 
