@@ -358,7 +358,7 @@ fn bias_and_row_broadcasts_are_fused_loads() {
 
 #[test]
 fn transposed_matmul_operands_are_not_copied() {
-    let g = parse("graph f64 (%0: [3,2], %1: [3,4]) {\n  %2: [2,3] = transpose{perm=[1,0]} %0\n  %3: [2,4] = matmul{transpose_lhs=false,transpose_rhs=false} %2, %1\n  %4: [4,3] = transpose{perm=[1,0]} %1\n  %5: [2,3] = matmul{transpose_lhs=false,transpose_rhs=true} %2, %4\n  return %3, %5\n}").unwrap();
+    let g = parse("graph f64 (%0: [3,2], %1: [3,4]) {\n  %2: [2,3] = transpose{perm=[1,0]} %0\n  %3: [2,4] = matmul{transpose_lhs=false,transpose_rhs=false} %2, %1\n  %4: [4,3] = transpose{perm=[1,0]} %1\n  %5: [2,4] = matmul{transpose_lhs=false,transpose_rhs=true} %2, %4\n  return %3, %5\n}").unwrap();
     let plan = Plan::compile(&g).unwrap();
     // two products and no transpose
     assert_eq!(plan.stats().kernels, 2, "{:?}", plan.stats());
