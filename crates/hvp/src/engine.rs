@@ -1,33 +1,42 @@
 //! Compiled programs with their reusable workspaces.
 
 use crate::Result;
+use hvp_exec::{Plan, Workspace};
 use hvp_ir::Graph;
 use hvp_tensor::Float;
+use std::sync::Mutex;
 
-/// One derived program compiled for one dtype.
+/// One derived program compiled for one dtype, with a workspace kept for
+/// the next call so repeated calls do not allocate.
 pub(crate) struct Compiled<T> {
-    graph: Graph,
-    _marker: std::marker::PhantomData<fn() -> T>,
+    plan: Plan,
+    workspace: Mutex<Workspace<T>>,
 }
 
 impl<T: Float> Compiled<T> {
-    pub(crate) fn new(graph: &Graph, _check_finite: bool) -> Result<Self> {
-        Ok(Compiled {
-            graph: graph.clone().with_dtype(T::DTYPE),
-            _marker: std::marker::PhantomData,
-        })
+    pub(crate) fn new(graph: &Graph, check_finite: bool) -> Result<Self> {
+        let mut plan = Plan::compile(&graph.clone().with_dtype(T::DTYPE))?;
+        plan.set_check_finite(check_finite);
+        let workspace = Mutex::new(plan.workspace());
+        Ok(Compiled { plan, workspace })
     }
 
-    /// Runs the program, writing each output into its buffer.
+    /// Runs the program, writing each output into its buffer. Concurrent
+    /// callers do not wait for each other: a caller that finds the cached
+    /// workspace busy runs in a fresh one.
     pub(crate) fn run(&self, inputs: &[&[T]], outputs: &mut [&mut [T]]) -> Result<()> {
-        let outs = hvp_exec::eval_reference(&self.graph, inputs)?;
-        for (o, v) in outputs.iter_mut().zip(outs) {
-            o.copy_from_slice(&v);
+        match self.workspace.try_lock() {
+            Ok(mut ws) => self.plan.run(&mut ws, inputs, outputs)?,
+            Err(_) => {
+                let mut ws = self.plan.workspace();
+                self.plan.run(&mut ws, inputs, outputs)?
+            }
         }
         Ok(())
     }
 
-    pub(crate) fn graph(&self) -> &Graph {
-        &self.graph
+    /// Bytes of workspace the program computes in.
+    pub(crate) fn workspace_bytes(&self) -> usize {
+        self.plan.peak_bytes(T::DTYPE)
     }
 }

@@ -350,6 +350,13 @@ impl Function {
         .map_err(Clone::clone)
     }
 
+    /// Bytes of workspace the compiled `program` computes in (compiling it
+    /// if needed): its intermediate values after buffer reuse, excluding
+    /// the caller's inputs and outputs.
+    pub fn workspace_bytes<T: Real>(&self, program: Program) -> Result<usize> {
+        Ok(self.compiled::<T>(program)?.workspace_bytes())
+    }
+
     fn check_len(&self, what: &'static str, got: usize, expected: usize) -> Result<()> {
         if got == expected {
             Ok(())

@@ -333,3 +333,16 @@ fn batched_hvps_equal_one_at_a_time_on_a_small_network() {
         }
     }
 }
+
+#[test]
+fn non_finite_values_name_the_first_equation_when_checking_is_on() {
+    let mut f = trace(|x| (x[0].ln() * 2.0).sum(), &[Spec::vector(2)]).unwrap();
+    // Off by default: NaN flows through.
+    assert!(f.value(&[1.0_f64, -1.0]).unwrap().is_nan());
+    f.set_check_finite(true);
+    let err = f.value(&[1.0_f64, -1.0]).unwrap_err().to_string();
+    assert!(err.contains("log"), "{err}");
+    assert!(f.value(&[1.0_f64, 2.0]).is_ok());
+    let err = f.grad(&[0.0_f64, 2.0]).unwrap_err().to_string();
+    assert!(err.contains("log") || err.contains("div"), "{err}");
+}

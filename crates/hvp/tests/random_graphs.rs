@@ -209,3 +209,53 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+
+    /// The compiled plans of every derived program against the plain-loop
+    /// reference evaluator, in f64 and f32.
+    #[test]
+    fn fast_executor_matches_the_reference((n, steps, seed) in case()) {
+        use hvp::transforms::HvpMode as Ad;
+        use hvp::Program;
+        let f = scalar_function(n, &steps);
+        let mut rng = TestRng::new(seed);
+        let x = rng.vec(f.point_len(), -1.0, 1.0);
+        let v = rng.vec(f.num_params(), -1.0, 1.0);
+        let programs = [
+            Program::Value,
+            Program::Grad,
+            Program::Hvp(Ad::ForwardOverReverse),
+            Program::Hvp(Ad::ReverseOverForward),
+            Program::Hvp(Ad::ReverseOverReverse),
+            Program::GradientAndHvp,
+            Program::Vhv,
+        ];
+        for p in programs {
+            let g = f.derived_graph(p).unwrap();
+            let mut ins: Vec<Vec<f64>> = vec![x[..n].to_vec(), x[n..].to_vec()];
+            if g.inputs.len() == 4 {
+                ins.push(v[..n].to_vec());
+                ins.push(v[n..].to_vec());
+            }
+            let refs: Vec<&[f64]> = ins.iter().map(|a| a.as_slice()).collect();
+            let want = hvp_exec::eval_reference(g, &refs).unwrap();
+            let plan = hvp_exec::Plan::compile(g).unwrap();
+            let got = plan.call(&refs).unwrap();
+            for (a, b) in got.iter().zip(&want) {
+                prop_assert!(Tolerance::EXEC_F64.close_vec(a, b), "{p:?}: {a:?} vs {b:?}");
+            }
+            let g32 = g.clone().with_dtype(hvp::DType::F32);
+            let ins32: Vec<Vec<f32>> = ins.iter().map(|a| a.iter().map(|&v| v as f32).collect()).collect();
+            let refs32: Vec<&[f32]> = ins32.iter().map(|a| a.as_slice()).collect();
+            let want32 = hvp_exec::eval_reference(&g32, &refs32).unwrap();
+            let got32 = hvp_exec::Plan::compile(&g32).unwrap().call(&refs32).unwrap();
+            for (a, b) in got32.iter().zip(&want32) {
+                let a: Vec<f64> = a.iter().map(|&v| v as f64).collect();
+                let b: Vec<f64> = b.iter().map(|&v| v as f64).collect();
+                prop_assert!(Tolerance::EXEC_F32.close_vec(&a, &b), "{p:?} f32: {a:?} vs {b:?}");
+            }
+        }
+    }
+}
