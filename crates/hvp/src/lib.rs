@@ -20,12 +20,14 @@
 //! # Ok::<(), hvp::Error>(())
 //! ```
 
+mod arrays;
 mod compose;
 mod engine;
 mod error;
 mod function;
 mod tracer;
 
+pub use arrays::to_ndarray;
 pub use error::{Error, Result};
 pub use function::{trace, trace_many, Function, HvpMode, Program, Real};
 pub use hvp_ir::{CmpOp, DType, Graph, Shape};
