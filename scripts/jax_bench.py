@@ -17,6 +17,11 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
+# Synchronous dispatch, so a timed call includes its computation.
+try:
+    jax.config.update("jax_cpu_enable_async_dispatch", False)
+except AttributeError:
+    pass
 QUICK = "quick" in sys.argv
 
 

@@ -80,6 +80,16 @@ impl GraphBuilder {
 
     /// Applies `prim` to `inputs`, returning the atom holding the result.
     pub fn add(&mut self, prim: Prim, inputs: &[Atom]) -> Result<Atom, IrError> {
+        let unsplatted;
+        let inputs = if prim.is_elementwise() {
+            if let Some(folded) = self.fold_splats(&prim, inputs)? {
+                return Ok(folded);
+            }
+            unsplatted = self.unsplat(inputs);
+            &unsplatted[..]
+        } else {
+            inputs
+        };
         let shapes: Vec<Shape> = inputs.iter().map(|&a| self.shape(a).clone()).collect();
         let is_lit: Vec<bool> = inputs.iter().map(|a| matches!(a, Atom::Lit(_))).collect();
         let out_shape = infer_shape(&prim, &shapes, &is_lit)?;
@@ -99,6 +109,75 @@ impl GraphBuilder {
         });
         self.cse.insert(key, out);
         Ok(Atom::Var(out))
+    }
+
+    /// The literal `c` if `v` is a broadcast of the literal `c`.
+    fn splat_value(&self, a: Atom) -> Option<Atom> {
+        let e = self.definition(a.as_var()?)?;
+        match (&e.prim, e.inputs[0]) {
+            (Prim::BroadcastInDim { .. }, lit @ Atom::Lit(_)) => Some(lit),
+            _ => None,
+        }
+    }
+
+    /// Folds an elementwise primitive whose operands are all literals or
+    /// broadcasts of literals (at least one a broadcast) into one broadcast
+    /// literal.
+    fn fold_splats(&mut self, prim: &Prim, inputs: &[Atom]) -> Result<Option<Atom>, IrError> {
+        let mut shape: Option<Shape> = None;
+        let mut vals = Vec::with_capacity(inputs.len());
+        for &a in inputs {
+            match a {
+                Atom::Lit(l) => vals.push(l.0),
+                Atom::Var(_) => match self.splat_value(a) {
+                    Some(Atom::Lit(l)) => {
+                        let s = self.shape(a).clone();
+                        if shape.as_ref().is_some_and(|t| *t != s) {
+                            return Ok(None);
+                        }
+                        shape = Some(s);
+                        vals.push(l.0);
+                    }
+                    _ => return Ok(None),
+                },
+            }
+        }
+        let (Some(shape), Some(v)) = (shape, prim.eval_scalar(&vals)) else {
+            return Ok(None);
+        };
+        let dims = shape.to_vec();
+        self.add(
+            Prim::BroadcastInDim {
+                shape: dims,
+                dims: vec![],
+            },
+            &[Atom::lit(v)],
+        )
+        .map(Some)
+    }
+
+    /// Replaces operands of an elementwise primitive that are broadcasts of
+    /// a literal by the literal itself, as long as another operand still
+    /// carries the full shape. This lets `x * broadcast(1)` (what the
+    /// transpose of a sum seeds) fold to `x`, and keeps constants out of
+    /// memory.
+    fn unsplat(&self, inputs: &[Atom]) -> SmallVec<[Atom; 3]> {
+        let splats: SmallVec<[Option<Atom>; 3]> =
+            inputs.iter().map(|&a| self.splat_value(a)).collect();
+        let mut out: SmallVec<[Atom; 3]> = SmallVec::from_slice(inputs);
+        for i in 0..inputs.len() {
+            let Some(lit) = splats[i] else { continue };
+            let carried = (0..inputs.len()).any(|j| {
+                j != i
+                    && splats[j].is_none()
+                    && matches!(inputs[j], Atom::Var(_))
+                    && self.shape(inputs[j]) == self.shape(inputs[i])
+            });
+            if carried {
+                out[i] = lit;
+            }
+        }
+        out
     }
 
     /// Peephole rules that return an existing atom instead of a new equation.
@@ -214,5 +293,37 @@ fn is_identity_layout(prim: &Prim) -> bool {
         Prim::BroadcastInDim { dims, shape } => dims.len() == shape.len(),
         Prim::Reshape { .. } => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_literals_fold_into_their_consumers() {
+        let mut b = GraphBuilder::new(DType::F64);
+        let x = b.input(Shape::from([3]));
+        let one = b.full(&[3], 1.0).unwrap();
+        let two = b.full(&[3], 2.0).unwrap();
+        // x * broadcast(1) is x itself.
+        assert_eq!(b.mul(x.into(), one).unwrap(), Atom::Var(x));
+        // broadcast(2) * 3 is broadcast(6), not a multiplication.
+        let six = b.mul(two, Atom::lit(3.0)).unwrap();
+        let e = b.definition(six.as_var().unwrap()).unwrap();
+        assert_eq!(e.inputs[0], Atom::lit(6.0));
+        // A broadcast literal whose shape no other operand carries stays.
+        let s = b.add2(two, Atom::lit(1.0)).unwrap();
+        assert_eq!(b.shape(s), &Shape::from([3]));
+    }
+
+    #[test]
+    fn cse_returns_the_existing_equation() {
+        let mut b = GraphBuilder::new(DType::F64);
+        let x = b.input(Shape::from([2]));
+        let a = b.unary(Prim::Sin, x.into()).unwrap();
+        let c = b.unary(Prim::Sin, x.into()).unwrap();
+        assert_eq!(a, c);
+        assert_eq!(b.num_eqns(), 1);
     }
 }
