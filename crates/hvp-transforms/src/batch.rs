@@ -63,7 +63,11 @@ pub fn batch(graph: &Graph, batched: &[bool], k: usize) -> Result<Graph, Transfo
         }),
     };
     for e in &graph.eqns {
-        let ins: Vec<Val> = e.inputs.iter().map(|&a| read(&env, a)).collect::<Result<_, _>>()?;
+        let ins: Vec<Val> = e
+            .inputs
+            .iter()
+            .map(|&a| read(&env, a))
+            .collect::<Result<_, _>>()?;
         let out = if ins.iter().any(|v| v.batched) {
             Val {
                 atom: batch_rule(&mut b, &e.prim, &ins, k)?,
@@ -100,7 +104,12 @@ fn lift(b: &mut GraphBuilder, a: Atom, k: usize) -> Result<Atom, IrError> {
 }
 
 /// Every operand batched (literals stay scalars for elementwise use).
-fn all_batched(b: &mut GraphBuilder, ins: &[Val], k: usize, keep_lits: bool) -> Result<Vec<Atom>, IrError> {
+fn all_batched(
+    b: &mut GraphBuilder,
+    ins: &[Val],
+    k: usize,
+    keep_lits: bool,
+) -> Result<Vec<Atom>, IrError> {
     ins.iter()
         .map(|v| match (v.batched, v.atom) {
             (true, a) => Ok(a),
@@ -121,7 +130,12 @@ fn prepend<T: Copy>(first: T, rest: &[T]) -> Vec<T> {
 }
 
 /// The batching rule of `prim` when at least one operand is batched.
-fn batch_rule(b: &mut GraphBuilder, prim: &Prim, ins: &[Val], k: usize) -> Result<Atom, TransformError> {
+fn batch_rule(
+    b: &mut GraphBuilder,
+    prim: &Prim,
+    ins: &[Val],
+    k: usize,
+) -> Result<Atom, TransformError> {
     let x0 = ins[0].atom;
     let out = match prim {
         Prim::Neg
@@ -162,12 +176,22 @@ fn batch_rule(b: &mut GraphBuilder, prim: &Prim, ins: &[Val], k: usize) -> Resul
             start,
             limit,
             stride,
-        } => b.slice(x0, &prepend(0, start), &prepend(k, limit), &prepend(1, stride))?,
+        } => b.slice(
+            x0,
+            &prepend(0, start),
+            &prepend(k, limit),
+            &prepend(1, stride),
+        )?,
         Prim::Pad {
             low,
             high,
             interior,
-        } => b.pad(x0, &prepend(0, low), &prepend(0, high), &prepend(0, interior))?,
+        } => b.pad(
+            x0,
+            &prepend(0, low),
+            &prepend(0, high),
+            &prepend(0, interior),
+        )?,
         Prim::Concat { axis } => {
             let atoms = all_batched(b, ins, k, false)?;
             b.concat(&atoms, axis + 1)?
@@ -199,7 +223,13 @@ fn batch_rule(b: &mut GraphBuilder, prim: &Prim, ins: &[Val], k: usize) -> Resul
 /// product (`[k·m, p] × [p, n]`); likewise a batched right operand stored
 /// transposed folds into the rows of the transposed product. Otherwise the
 /// unbatched operand is broadcast and the product runs per batch element.
-fn batch_matmul(b: &mut GraphBuilder, ins: &[Val], k: usize, ta: bool, tb: bool) -> Result<Atom, IrError> {
+fn batch_matmul(
+    b: &mut GraphBuilder,
+    ins: &[Val],
+    k: usize,
+    ta: bool,
+    tb: bool,
+) -> Result<Atom, IrError> {
     let (l, r) = (ins[0], ins[1]);
     let rank_l = b.shape(l.atom).rank();
     let rank_r = b.shape(r.atom).rank();

@@ -138,9 +138,9 @@ fn transpose_rule(
     match prim {
         Prim::Neg => out[0] = Some(b.neg(ct)?),
         Prim::Add => {
-            for i in 0..2 {
-                if lin(i) {
-                    out[i] = Some(ct);
+            for (o, xi) in out.iter_mut().zip(x) {
+                if xi.is_none() {
+                    *o = Some(ct);
                 }
             }
         }

@@ -43,6 +43,9 @@ fn peak_growth(f: impl FnOnce()) -> usize {
     PEAK.load(Ordering::Relaxed) - base
 }
 
+/// A labelled timed closure.
+type Timed<'a> = (&'a str, Box<dyn FnMut() + 'a>);
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -50,7 +53,7 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// Times each closure `rounds` times, interleaved, each sample the mean of
 /// `reps` calls; returns the median seconds per call of each.
-fn interleaved(rounds: usize, reps: usize, fs: &mut [(&str, Box<dyn FnMut() + '_>)]) -> Vec<f64> {
+fn interleaved(rounds: usize, reps: usize, fs: &mut [Timed<'_>]) -> Vec<f64> {
     for (_, f) in fs.iter_mut() {
         f(); // warm up: compile, allocate workspaces, fault pages in
     }
@@ -120,7 +123,7 @@ fn report_function<T: Real>(
     let mut hv: Vec<Vec<T>> = (0..MODES.len())
         .map(|_| vec![T::zero(); f.num_params()])
         .collect();
-    let mut fs: Vec<(&str, Box<dyn FnMut()>)> = Vec::new();
+    let mut fs: Vec<Timed> = Vec::new();
     fs.push((
         "f",
         Box::new(|| {
@@ -174,7 +177,7 @@ fn tiny(quick: bool) {
     let mut out = [0.0_f64; 2];
     let mut g = [0.0_f64; 2];
     let reps = if quick { 2_000 } else { 20_000 };
-    let mut fs: Vec<(&str, Box<dyn FnMut()>)> = vec![
+    let mut fs: Vec<Timed> = vec![
         ("grad", Box::new(|| f.grad_into(&x, &mut g).unwrap())),
         (
             "hvp (forward-over-reverse)",

@@ -99,13 +99,17 @@ impl Program {
 }
 
 type Slot<T> = OnceLock<std::result::Result<Compiled<T>, Error>>;
+type SharedCompiled<T> = Arc<std::result::Result<Compiled<T>, Error>>;
+
+/// One array per output of a function.
+pub type Arrays<T> = Vec<Array<T>>;
 
 /// Per-dtype caches of compiled programs.
 #[doc(hidden)]
 pub struct Slots<T> {
     compiled: [Slot<T>; N_PROGRAMS],
     /// Batched forward-over-reverse HVPs, by batch size.
-    batched: Mutex<HashMap<usize, Arc<std::result::Result<Compiled<T>, Error>>>>,
+    batched: Mutex<HashMap<usize, SharedCompiled<T>>>,
 }
 
 impl<T> Default for Slots<T> {
@@ -594,7 +598,7 @@ impl Function {
     /// HVP graph), so matrix-vector products become matrix-matrix products.
     pub fn hvp_batch<T: Real>(&self, x: &[T], vs: &[T]) -> Result<Vec<T>> {
         let n = self.n_params;
-        if n == 0 || vs.len() % n != 0 || vs.is_empty() {
+        if n == 0 || !vs.len().is_multiple_of(n) || vs.is_empty() {
             return Err(Error::Invalid(format!(
                 "hvp_batch: {} values are not a whole number of directions of length {n}",
                 vs.len()
@@ -637,7 +641,7 @@ impl Function {
         Ok(result)
     }
 
-    fn batched<T: Real>(&self, k: usize) -> Result<Arc<std::result::Result<Compiled<T>, Error>>> {
+    fn batched<T: Real>(&self, k: usize) -> Result<SharedCompiled<T>> {
         let slots = T::slots(self);
         let mut map = slots.batched.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = map.get(&k) {
@@ -691,7 +695,7 @@ impl Function {
 
     /// `(f(x), J t)`: the outputs and their directional derivatives along
     /// `t` (differentiable inputs, flat).
-    pub fn jvp<T: Real>(&self, x: &[T], t: &[T]) -> Result<(Vec<Array<T>>, Vec<Array<T>>)> {
+    pub fn jvp<T: Real>(&self, x: &[T], t: &[T]) -> Result<(Arrays<T>, Arrays<T>)> {
         let mut ins = self.split_point(x)?;
         ins.extend(self.split_params("tangent", t)?);
         let shapes = self.graph.output_shapes();
@@ -708,7 +712,7 @@ impl Function {
 
     /// `(f(x), Jᵀ ct)`: the outputs and the cotangent of the differentiable
     /// inputs (flat) given one cotangent per output (flat, concatenated).
-    pub fn vjp<T: Real>(&self, x: &[T], ct: &[T]) -> Result<(Vec<Array<T>>, Vec<T>)> {
+    pub fn vjp<T: Real>(&self, x: &[T], ct: &[T]) -> Result<(Arrays<T>, Vec<T>)> {
         let mut ins = self.split_point(x)?;
         let shapes = self.graph.output_shapes();
         let n_ct: usize = shapes.iter().map(|s| s.numel()).sum();

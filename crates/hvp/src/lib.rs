@@ -29,7 +29,7 @@ mod tracer;
 
 pub use arrays::to_ndarray;
 pub use error::{Error, Result};
-pub use function::{trace, trace_many, Function, HvpMode, Program, Real};
+pub use function::{trace, trace_many, Arrays, Function, HvpMode, Program, Real};
 pub use hvp_ir::{CmpOp, DType, Graph, Shape};
 pub use hvp_tensor::{Array, Float};
 pub use tracer::{Spec, Tensor};

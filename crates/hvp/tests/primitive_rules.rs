@@ -116,8 +116,14 @@ fn specs() -> Vec<CheckSpec> {
         spec(Prim::Sqrt, &[v], (0.1, 4.0))
             .edges(&[&[0.1, 1.0, 1e4, 0.25, 9.0]])
             .step(2e-4),
-        spec(Prim::Sin, &[v], (-4.0, 4.0)).edges(&[&[0.0, 1.5707963267948966, 1e3, -3.0, 1e-8]]),
-        spec(Prim::Cos, &[v], (-4.0, 4.0)).edges(&[&[0.0, 3.141592653589793, 1e3, -3.0, 1e-8]]),
+        spec(Prim::Sin, &[v], (-4.0, 4.0)).edges(&[&[
+            0.0,
+            std::f64::consts::FRAC_PI_2,
+            1e3,
+            -3.0,
+            1e-8,
+        ]]),
+        spec(Prim::Cos, &[v], (-4.0, 4.0)).edges(&[&[0.0, std::f64::consts::PI, 1e3, -3.0, 1e-8]]),
         spec(Prim::Tan, &[v], (-1.2, 1.2))
             .edges(&[&[0.0, 1.4, -1.4, 1e-8, 0.7]])
             .step(2e-4),
