@@ -77,9 +77,15 @@ pub enum Program {
     Jvp,
     /// `(x, ct) -> (f(x), Jᵀ ct)`.
     Vjp,
+    /// `x -> (f(x), ∇f(x), residuals...)`: the once-per-point part of a
+    /// prepared Hessian operator (the primal half of `linearize(∇f)`).
+    Prepare,
+    /// `(residuals..., v) -> H v`: the per-product part of a prepared
+    /// Hessian operator (the linear half of `linearize(∇f)`).
+    PreparedApply,
 }
 
-const N_PROGRAMS: usize = 10;
+const N_PROGRAMS: usize = 12;
 
 impl Program {
     fn slot(self) -> usize {
@@ -94,6 +100,8 @@ impl Program {
             Program::Vhv => 7,
             Program::Jvp => 8,
             Program::Vjp => 9,
+            Program::Prepare => 10,
+            Program::PreparedApply => 11,
         }
     }
 }
@@ -110,6 +118,8 @@ pub struct Slots<T> {
     compiled: [Slot<T>; N_PROGRAMS],
     /// Batched forward-over-reverse HVPs, by batch size.
     batched: Mutex<HashMap<usize, SharedCompiled<T>>>,
+    /// Batched prepared products, by batch size.
+    prepared_batched: Mutex<HashMap<usize, SharedCompiled<T>>>,
 }
 
 impl<T> Default for Slots<T> {
@@ -117,6 +127,7 @@ impl<T> Default for Slots<T> {
         Slots {
             compiled: std::array::from_fn(|_| OnceLock::new()),
             batched: Mutex::new(HashMap::new()),
+            prepared_batched: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -175,6 +186,7 @@ pub struct Function {
     n_params: usize,
     check_finite: bool,
     derived: [OnceLock<std::result::Result<Graph, Error>>; N_PROGRAMS],
+    linearized: OnceLock<std::result::Result<tr::Linearized, Error>>,
     f32_slots: Slots<f32>,
     f64_slots: Slots<f64>,
 }
@@ -256,6 +268,7 @@ impl Function {
             n_params,
             check_finite: false,
             derived: std::array::from_fn(|_| OnceLock::new()),
+            linearized: OnceLock::new(),
             f32_slots: Slots::default(),
             f64_slots: Slots::default(),
         })
@@ -337,6 +350,18 @@ impl Function {
             }
             Program::Jvp => tr::jvp(f, &self.wrt)?,
             Program::Vjp => tr::vjp(f, &self.wrt)?,
+            Program::Prepare => {
+                scalar()?;
+                self.linearized_gradient()?.primal.clone()
+            }
+            Program::PreparedApply => {
+                scalar()?;
+                let lin = self.linearized_gradient()?;
+                // Drop the derivative of the value; keep H v.
+                let mut t = lin.tangent.clone();
+                t.outputs.remove(0);
+                tr::dce(&t)
+            }
         };
         if cfg!(debug_assertions) {
             hvp_ir::verify(&g)?;
@@ -344,7 +369,18 @@ impl Function {
         Ok(g)
     }
 
-    fn compiled<T: Real>(&self, program: Program) -> Result<&Compiled<T>> {
+    /// `linearize(x ↦ (f, ∇f))`, split once for all prepared operators.
+    fn linearized_gradient(&self) -> Result<&tr::Linearized> {
+        self.linearized
+            .get_or_init(|| {
+                let vg = tr::value_and_grad(&self.graph, &self.wrt)?;
+                Ok(tr::linearize(&vg, &self.wrt)?)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    pub(crate) fn compiled<T: Real>(&self, program: Program) -> Result<&Compiled<T>> {
         let slot = &T::slots(self).compiled[program.slot()];
         slot.get_or_init(|| {
             let g = self.derived_graph(program)?;
@@ -374,7 +410,7 @@ impl Function {
     }
 
     /// Splits a flat point into per-input slices.
-    fn split_point<'a, T>(&self, x: &'a [T]) -> Result<Vec<&'a [T]>> {
+    pub(crate) fn split_point<'a, T>(&self, x: &'a [T]) -> Result<Vec<&'a [T]>> {
         self.check_len("point", x.len(), self.n_point)?;
         Ok(self
             .specs
@@ -385,7 +421,11 @@ impl Function {
     }
 
     /// Splits a flat direction into per-parameter slices.
-    fn split_params<'a, T>(&self, what: &'static str, v: &'a [T]) -> Result<Vec<&'a [T]>> {
+    pub(crate) fn split_params<'a, T>(
+        &self,
+        what: &'static str,
+        v: &'a [T],
+    ) -> Result<Vec<&'a [T]>> {
         self.check_len(what, v.len(), self.n_params)?;
         Ok(self
             .specs
@@ -395,7 +435,7 @@ impl Function {
             .collect())
     }
 
-    fn split_params_mut<'a, T>(
+    pub(crate) fn split_params_mut<'a, T>(
         &self,
         what: &'static str,
         v: &'a mut [T],
@@ -527,7 +567,7 @@ impl Function {
     }
 
     /// `x + h v` on the differentiable inputs.
-    fn shifted<T: Real>(&self, x: &[T], v: &[T], h: T) -> Vec<T> {
+    pub(crate) fn shifted<T: Real>(&self, x: &[T], v: &[T], h: T) -> Vec<T> {
         let mut y = x.to_vec();
         for (s, (&o, po)) in self
             .specs
@@ -606,9 +646,49 @@ impl Function {
         }
         let k = vs.len() / n;
         let xs = self.split_point(x)?;
-        let c = self.batched::<T>(k)?;
-        let c = c.as_ref().as_ref().map_err(Clone::clone)?;
-        // Regroup the rows into one [k, nᵢ] block per differentiable input.
+        let c = self.batched::<T>(Program::Hvp(tr::HvpMode::ForwardOverReverse), k)?;
+        let mut result = vec![T::zero(); k * n];
+        self.run_rows(
+            c.as_ref().as_ref().map_err(Clone::clone)?,
+            xs,
+            k,
+            vs,
+            &mut result,
+        )?;
+        Ok(result)
+    }
+
+    /// Runs the batched prepared product on `k` directions given the
+    /// residuals of a preparation.
+    pub(crate) fn run_batched_apply<T: Real>(
+        &self,
+        k: usize,
+        residuals: &[&[T]],
+        vs: &[T],
+        outs: &mut [T],
+    ) -> Result<()> {
+        let c = self.batched::<T>(Program::PreparedApply, k)?;
+        self.run_rows(
+            c.as_ref().as_ref().map_err(Clone::clone)?,
+            residuals.to_vec(),
+            k,
+            vs,
+            outs,
+        )
+    }
+
+    /// Runs a batched program whose leading inputs are `prefix` and whose
+    /// last inputs are the `k` directions regrouped into one `[k, nᵢ]`
+    /// block per differentiable input; writes the rows of the result.
+    fn run_rows<T: Real>(
+        &self,
+        c: &Compiled<T>,
+        prefix: Vec<&[T]>,
+        k: usize,
+        vs: &[T],
+        result: &mut [T],
+    ) -> Result<()> {
+        let n = self.n_params;
         let sizes: Vec<usize> = self
             .specs
             .iter()
@@ -623,14 +703,13 @@ impl Function {
                 o += m;
             }
         }
-        let mut ins = xs;
+        let mut ins = prefix;
         ins.extend(blocks.iter().map(|b| b.as_slice()));
         let mut outs: Vec<Vec<T>> = sizes.iter().map(|&m| vec![T::zero(); k * m]).collect();
         {
             let mut refs: Vec<&mut [T]> = outs.iter_mut().map(|o| o.as_mut_slice()).collect();
             c.run(&ins, &mut refs)?;
         }
-        let mut result = vec![T::zero(); k * n];
         for (i, row) in result.chunks_exact_mut(n).enumerate() {
             let mut o = 0;
             for (out, &m) in outs.iter().zip(&sizes) {
@@ -638,18 +717,25 @@ impl Function {
                 o += m;
             }
         }
-        Ok(result)
+        Ok(())
     }
 
-    fn batched<T: Real>(&self, k: usize) -> Result<SharedCompiled<T>> {
+    /// `program` (whose last inputs are the directions) batched over `k`
+    /// directions, compiled once per `k`.
+    fn batched<T: Real>(&self, program: Program, k: usize) -> Result<SharedCompiled<T>> {
         let slots = T::slots(self);
-        let mut map = slots.batched.lock().unwrap_or_else(|p| p.into_inner());
+        let cache = match program {
+            Program::PreparedApply => &slots.prepared_batched,
+            _ => &slots.batched,
+        };
+        let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = map.get(&k) {
             return Ok(c.clone());
         }
-        let g = self.derived_graph(Program::Hvp(tr::HvpMode::ForwardOverReverse))?;
-        let mut mask = vec![false; self.specs.len()];
-        mask.extend(std::iter::repeat_n(true, self.n_wrt()));
+        let g = self.derived_graph(program)?;
+        let n_dirs = self.n_wrt();
+        let mut mask = vec![false; g.inputs.len() - n_dirs];
+        mask.extend(std::iter::repeat_n(true, n_dirs));
         let compiled = tr::batch(g, &mask, k)
             .map_err(Error::from)
             .and_then(|bg| Compiled::new(&bg, self.check_finite));
@@ -658,7 +744,8 @@ impl Function {
         Ok(c)
     }
 
-    fn n_wrt(&self) -> usize {
+    /// Number of differentiable inputs.
+    pub(crate) fn n_wrt(&self) -> usize {
         self.wrt.iter().filter(|&&w| w).count()
     }
 

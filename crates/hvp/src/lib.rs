@@ -25,6 +25,7 @@ mod compose;
 mod engine;
 mod error;
 mod function;
+mod operator;
 mod tracer;
 
 pub use arrays::to_ndarray;
@@ -32,7 +33,11 @@ pub use error::{Error, Result};
 pub use function::{trace, trace_many, Arrays, Function, HvpMode, Program, Real};
 pub use hvp_ir::{CmpOp, DType, Graph, Shape};
 pub use hvp_tensor::{Array, Float};
+pub use operator::{HessianOperator, OperatorMemory};
 pub use tracer::{Spec, Tensor};
+
+/// The linear-operator interface, re-exported for convenience.
+pub use hvp_linop as linop;
 
 /// The IR, for users who work on graphs directly.
 pub use hvp_ir as ir;

@@ -1,0 +1,151 @@
+//! The prepared Hessian operator against the one-off products of the AD
+//! core, in every mode, one vector and blocks, and its memory accounting.
+
+use hvp::linop::LinOp;
+use hvp::{trace, Function, HessianOperator, HvpMode, Spec, Tensor};
+use hvp_testkit::{TestRng, Tolerance};
+
+fn rosenbrock(x: &Tensor) -> Tensor {
+    let n = x.numel();
+    let head = x.slice_axis(0, 0, n - 1, 1);
+    let tail = x.slice_axis(0, 1, n, 1);
+    ((tail - head.square()).square() * 100.0 + (1.0 - head).square()).sum()
+}
+
+fn network() -> Function {
+    trace(
+        |p| {
+            let h = (p[4].matmul(&p[0]) + &p[1]).tanh();
+            (h.matmul(&p[2]) + &p[3]).cross_entropy(&p[5])
+        },
+        &[
+            Spec::matrix(4, 6),
+            Spec::vector(6),
+            Spec::matrix(6, 3),
+            Spec::vector(3),
+            Spec::data(&[5, 4]),
+            Spec::data(&[5]),
+        ],
+    )
+    .unwrap()
+}
+
+fn network_point(rng: &mut TestRng, f: &Function) -> Vec<f64> {
+    let mut x = rng.vec(f.point_len() - 5, -1.0, 1.0);
+    x.extend_from_slice(&[0.0, 2.0, 1.0, 1.0, 2.0]);
+    x
+}
+
+#[test]
+fn prepared_products_equal_one_off_products_in_every_mode() {
+    let mut rng = TestRng::new(1);
+    let rosen = trace(|x| rosenbrock(&x[0]), &[Spec::vector(9)]).unwrap();
+    let net = network();
+    for f in [&rosen, &net] {
+        let x = if f.num_params() == 9 {
+            rng.vec(9, -2.0, 2.0)
+        } else {
+            network_point(&mut rng, f)
+        };
+        for mode in HvpMode::ALL {
+            let h = HessianOperator::with_mode(f, &x, mode).unwrap();
+            let (v0, g0) = f.value_and_grad(&x).unwrap();
+            assert!(Tolerance::AD_F64.close(h.value(), v0));
+            assert!(Tolerance::AD_F64.close_vec(h.gradient(), &g0));
+            for _ in 0..3 {
+                let v = rng.vec(f.num_params(), -1.0, 1.0);
+                let mut hv = vec![0.0; v.len()];
+                h.apply(&v, &mut hv).unwrap();
+                let one_off = f.hvp_with(&x, &v, mode).unwrap();
+                let tol = match mode {
+                    HvpMode::ForwardDifference | HvpMode::CentralDifference => {
+                        // Same formula, the same gradients: equal up to the
+                        // rounding of the cached gradient.
+                        Tolerance {
+                            abs: 1e-6,
+                            rel: 1e-6,
+                        }
+                    }
+                    _ => Tolerance::AD_F64,
+                };
+                assert!(
+                    tol.close_vec(&hv, &one_off),
+                    "{mode:?}: {hv:?} vs {one_off:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn apply_many_equals_column_by_column_apply() {
+    let mut rng = TestRng::new(2);
+    let f = network();
+    let x = network_point(&mut rng, &f);
+    let h = HessianOperator::new(&f, &x).unwrap();
+    let n = h.dim();
+    for k in [1, 2, 5, 16] {
+        let vs = rng.vec(k * n, -1.0, 1.0);
+        let mut many = vec![0.0; k * n];
+        h.apply_many(k, &vs, &mut many).unwrap();
+        for i in 0..k {
+            let mut one = vec![0.0; n];
+            h.apply(&vs[i * n..(i + 1) * n], &mut one).unwrap();
+            assert!(
+                Tolerance::AD_F64.close_vec(&many[i * n..(i + 1) * n], &one),
+                "k={k} i={i}"
+            );
+        }
+    }
+    assert!(h
+        .apply_many(2, &vec![0.0; n], &mut vec![0.0; 2 * n])
+        .is_err());
+}
+
+#[test]
+fn the_operator_is_the_hessian() {
+    let mut rng = TestRng::new(3);
+    let f = network();
+    let x = network_point(&mut rng, &f);
+    let h = HessianOperator::new(&f, &x).unwrap();
+    assert!(h.is_symmetric());
+    let dense = h.to_dense().unwrap();
+    let want = f.hessian(&x).unwrap();
+    assert!(Tolerance::AD_F64.close_vec(&dense, want.data()));
+    let diag = h.diagonal().unwrap();
+    let n = h.dim();
+    let wd: Vec<f64> = (0..n).map(|i| want.data()[i * n + i]).collect();
+    assert!(Tolerance::AD_F64.close_vec(&diag, &wd));
+}
+
+#[test]
+fn memory_is_known_before_preparation_and_matches_after() {
+    let f = trace(|x| rosenbrock(&x[0]), &[Spec::vector(1000)]).unwrap();
+    let before = f.prepared_memory::<f64>().unwrap();
+    let x = vec![0.5_f64; 1000];
+    let h = HessianOperator::new(&f, &x).unwrap();
+    let after = h.memory().unwrap();
+    assert_eq!(before, after);
+    // The residuals are O(n) values, not O(n²).
+    assert!(after.residual_bytes <= 16 * 1000 * 8, "{after:?}");
+    assert!(after.total() > 0);
+    // f32 keeps half the bytes.
+    let h32 = HessianOperator::new(&f, &vec![0.5_f32; 1000]).unwrap();
+    assert_eq!(
+        h32.memory().unwrap().residual_bytes * 2,
+        after.residual_bytes
+    );
+}
+
+#[test]
+fn bad_input_is_an_error() {
+    let f = network();
+    let mut rng = TestRng::new(4);
+    assert!(HessianOperator::new(&f, &[1.0_f64, 2.0]).is_err());
+    let x = network_point(&mut rng, &f);
+    let h = HessianOperator::new(&f, &x).unwrap();
+    let mut out = vec![0.0; 3];
+    assert!(h.apply(&[1.0, 2.0, 3.0], &mut out).is_err());
+    let g = trace(|x| x[0].sin(), &[Spec::vector(3)]).unwrap();
+    assert!(HessianOperator::new(&g, &[1.0_f64, 2.0, 3.0]).is_err());
+}
