@@ -11,4 +11,4 @@ mod error;
 mod op;
 
 pub use error::LinOpError;
-pub use op::{check_dims, LinOp};
+pub use op::{check_block, check_dims, LinOp};

@@ -30,6 +30,90 @@ pub fn check_dims<T>(
     Ok(())
 }
 
+/// Checks that a block of `k` vectors has `k·ncols` entries in `xs` and
+/// `k·nrows` in `ys` (vectors stored one after another).
+///
+/// ```
+/// use hvp_linop::check_block;
+/// assert!(check_block("op", 3, 2, 4, &[0.0; 12], &mut [0.0; 6]).is_ok());
+/// assert!(check_block("op", 3, 2, 4, &[0.0; 11], &mut [0.0; 6]).is_err());
+/// ```
+pub fn check_block<T>(
+    name: &str,
+    k: usize,
+    nrows: usize,
+    ncols: usize,
+    xs: &[T],
+    ys: &[T],
+) -> Result<(), LinOpError> {
+    let total = |what: &'static str, per: usize| {
+        k.checked_mul(per).ok_or_else(|| LinOpError::Shape {
+            op: name.to_string(),
+            reason: format!("{k} vectors of length {per} overflow usize ({what})"),
+        })
+    };
+    let (nx, ny) = (total("input block", ncols)?, total("output block", nrows)?);
+    if xs.len() != nx {
+        return Err(LinOpError::Length {
+            op: name.to_string(),
+            what: "input block",
+            expected: nx,
+            got: xs.len(),
+        });
+    }
+    if ys.len() != ny {
+        return Err(LinOpError::Length {
+            op: name.to_string(),
+            what: "output block",
+            expected: ny,
+            got: ys.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Applies `f(x, y)` to each of the `k` vector pairs of a block, the
+/// column-by-column fallback of [`LinOp::apply_many`] and
+/// [`LinOp::apply_transpose_many`]. An empty input (`n = 0`) maps to zeros.
+pub(crate) fn for_each_vector<T: Float>(
+    k: usize,
+    n: usize,
+    m: usize,
+    xs: &[T],
+    ys: &mut [T],
+    mut f: impl FnMut(&[T], &mut [T]) -> Result<(), LinOpError>,
+) -> Result<(), LinOpError> {
+    if m == 0 {
+        return Ok(());
+    }
+    if n == 0 {
+        // A map from a zero-length space: every output is zero, and
+        // `chunks_exact` cannot split an empty input into k pieces.
+        ys.fill(T::zero());
+        return Ok(());
+    }
+    for (x, y) in xs.chunks_exact(n).zip(ys.chunks_exact_mut(m)).take(k) {
+        f(x, y)?;
+    }
+    Ok(())
+}
+
+/// The diagonal by probing: `A e_i` for each `i < min(nrows, ncols)`
+/// (`min(m, n)` applications). The fallback of [`LinOp::diagonal`].
+pub(crate) fn probe_diagonal<T: Float, A: LinOp<T> + ?Sized>(a: &A) -> Result<Vec<T>, LinOpError> {
+    let (m, n) = (a.nrows(), a.ncols());
+    let mut d = Vec::with_capacity(m.min(n));
+    let mut e = vec![T::zero(); n];
+    let mut col = vec![T::zero(); m];
+    for i in 0..m.min(n) {
+        e[i] = T::one();
+        a.apply(&e, &mut col)?;
+        e[i] = T::zero();
+        d.push(col[i]);
+    }
+    Ok(d)
+}
+
 /// A linear map `x ↦ A x` from `ncols` to `nrows` entries.
 ///
 /// Only [`LinOp::nrows`], [`LinOp::ncols`] and [`LinOp::apply`] are
@@ -65,18 +149,12 @@ pub trait LinOp<T: Float> {
     /// `y = A x`, overwriting `y`.
     fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), LinOpError>;
 
-    /// `Y = A X` for `k` vectors stored one after another.
+    /// `Y = A X` for `k` vectors stored one after another (`xs` holds
+    /// `k·ncols` entries, `ys` receives `k·nrows`), overwriting `ys`.
     fn apply_many(&self, k: usize, xs: &[T], ys: &mut [T]) -> Result<(), LinOpError> {
         let (n, m) = (self.ncols(), self.nrows());
-        check_dims(self.name(), k * m, k * n, xs, ys)?;
-        for (x, y) in xs
-            .chunks_exact(n.max(1))
-            .zip(ys.chunks_exact_mut(m.max(1)))
-            .take(k)
-        {
-            self.apply(x, y)?;
-        }
-        Ok(())
+        check_block(self.name(), k, m, n, xs, ys)?;
+        for_each_vector(k, n, m, xs, ys, |x, y| self.apply(x, y))
     }
 
     /// `y = Aᵀ x`. The default uses `apply` when the operator is symmetric
@@ -90,6 +168,16 @@ pub trait LinOp<T: Float> {
                 reason: "this operator has no transpose".into(),
             })
         }
+    }
+
+    /// `Yᵀ = Aᵀ X` for `k` vectors of length `nrows` stored one after another
+    /// (results of length `ncols`). The default makes `k` calls of
+    /// [`LinOp::apply_transpose`]; structured operators override it with one
+    /// matrix-matrix product.
+    fn apply_transpose_many(&self, k: usize, xs: &[T], ys: &mut [T]) -> Result<(), LinOpError> {
+        let (n, m) = (self.ncols(), self.nrows());
+        check_block(self.name(), k, n, m, xs, ys)?;
+        for_each_vector(k, m, n, xs, ys, |x, y| self.apply_transpose(x, y))
     }
 
     /// Whether `A = Aᵀ` holds by construction.
@@ -106,17 +194,7 @@ pub trait LinOp<T: Float> {
     /// the operator to each unit vector (`n` products); structured operators
     /// override it.
     fn diagonal(&self) -> Result<Vec<T>, LinOpError> {
-        let (m, n) = (self.nrows(), self.ncols());
-        let mut d = Vec::with_capacity(m.min(n));
-        let mut e = vec![T::zero(); n];
-        let mut col = vec![T::zero(); m];
-        for i in 0..m.min(n) {
-            e[i] = T::one();
-            self.apply(&e, &mut col)?;
-            e[i] = T::zero();
-            d.push(col[i]);
-        }
-        Ok(d)
+        probe_diagonal(self)
     }
 
     /// The dense matrix, row-major `nrows × ncols`, for debugging and tests
@@ -156,6 +234,9 @@ impl<T: Float, A: LinOp<T> + ?Sized> LinOp<T> for &A {
     fn apply_transpose(&self, x: &[T], y: &mut [T]) -> Result<(), LinOpError> {
         (**self).apply_transpose(x, y)
     }
+    fn apply_transpose_many(&self, k: usize, xs: &[T], ys: &mut [T]) -> Result<(), LinOpError> {
+        (**self).apply_transpose_many(k, xs, ys)
+    }
     fn is_symmetric(&self) -> bool {
         (**self).is_symmetric()
     }
@@ -185,6 +266,9 @@ impl<T: Float, A: LinOp<T> + ?Sized> LinOp<T> for Box<A> {
     }
     fn apply_transpose(&self, x: &[T], y: &mut [T]) -> Result<(), LinOpError> {
         (**self).apply_transpose(x, y)
+    }
+    fn apply_transpose_many(&self, k: usize, xs: &[T], ys: &mut [T]) -> Result<(), LinOpError> {
+        (**self).apply_transpose_many(k, xs, ys)
     }
     fn is_symmetric(&self) -> bool {
         (**self).is_symmetric()
