@@ -36,6 +36,6 @@ pub use dce::{dce, rebuild};
 pub use error::TransformError;
 pub use hvp::{gradient_and_hvp_graph, hvp_graph, vhv_graph, HvpMode};
 pub use jvp::{jvp, jvp_into};
-pub use linearize::{linearize, Linearized};
+pub use linearize::{linearize, linearize_with, Linearized, ResidualPolicy};
 pub use transpose::transpose;
 pub use vjp::{grad, value_and_grad, vjp};

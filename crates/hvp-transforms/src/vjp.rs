@@ -14,12 +14,13 @@ pub(crate) fn vjp_into(
 ) -> Result<(Vec<Atom>, Vec<Atom>), TransformError> {
     let lin = linearize(graph, wrt)?;
     let n_wrt = wrt.iter().filter(|&&w| w).count();
-    let mut linear = vec![false; lin.num_residuals];
+    let mut linear = vec![false; primals.len() + lin.num_residuals];
     linear.extend(std::iter::repeat_n(true, n_wrt));
     let back = transpose(&lin.tangent, &linear)?;
     let p = b.inline(&lin.primal, primals)?;
     let (outs, res) = p.split_at(lin.num_outputs);
-    let mut args = res.to_vec();
+    let mut args = primals.to_vec();
+    args.extend_from_slice(res);
     args.extend_from_slice(cts);
     let grads = b.inline(&back, &args)?;
     Ok((outs.to_vec(), grads))

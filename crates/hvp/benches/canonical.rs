@@ -7,7 +7,7 @@
 //! peak heap growth of the first call of each program on a fresh function
 //! (plan workspace plus outputs) measured by a counting allocator.
 
-use hvp::{trace, Function, HvpMode, Real, Spec, Tensor};
+use hvp::{trace, Function, HessianOperator, HvpMode, Real, Spec, Tensor};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -110,6 +110,7 @@ const MODES: [HvpMode; 3] = [
     HvpMode::ReverseOverReverse,
 ];
 
+#[allow(clippy::too_many_arguments)]
 fn report_function<T: Real>(
     name: &str,
     f: &Function,
@@ -117,12 +118,18 @@ fn report_function<T: Real>(
     v: &[T],
     rounds: usize,
     reps: usize,
+    batched: bool,
     hand: Option<&mut dyn FnMut()>,
 ) {
     let mut g = vec![T::zero(); f.num_params()];
     let mut hv: Vec<Vec<T>> = (0..MODES.len())
         .map(|_| vec![T::zero(); f.num_params()])
         .collect();
+    let op = HessianOperator::new(f, x).unwrap();
+    let mut ha = vec![T::zero(); f.num_params()];
+    let k = 16;
+    let vs: Vec<T> = (0..k).flat_map(|_| v.iter().copied()).collect();
+    let mut outs = vec![T::zero(); k * f.num_params()];
     let mut fs: Vec<Timed> = Vec::new();
     fs.push((
         "f",
@@ -138,15 +145,47 @@ fn report_function<T: Real>(
             Box::new(move || f.hvp_into(x, v, m, out).unwrap()),
         ));
     }
+    fs.push((
+        "prepared apply",
+        Box::new(|| op.apply_hvp(v, &mut ha).unwrap()),
+    ));
+    fs.push((
+        "prepare (f, ∇f, residuals)",
+        Box::new(|| {
+            std::hint::black_box(HessianOperator::new(f, x).unwrap());
+        }),
+    ));
+    if batched {
+        fs.push((
+            "apply_many k=16, per vector",
+            Box::new(|| op.apply_hvp_many(k, &vs, &mut outs).unwrap()),
+        ));
+    }
     if let Some(h) = hand {
         fs.push(("hand-written gradient", Box::new(h)));
     }
-    let t = interleaved(rounds, reps, &mut fs);
+    let mut t = interleaved(rounds, reps, &mut fs);
+    for ((label, _), ti) in fs.iter().zip(t.iter_mut()) {
+        if label.starts_with("apply_many") {
+            *ti /= k as f64;
+        }
+    }
     println!("{name}");
     let tg = t[1];
     for ((label, _), ti) in fs.iter().zip(&t) {
-        println!("  {label:<24} {}   {:5.2}× grad", fmt_time(*ti), ti / tg);
+        println!("  {label:<28} {}   {:5.2}× grad", fmt_time(*ti), ti / tg);
     }
+    let ta = t[2 + MODES.len()];
+    println!(
+        "  prepared apply / one-off forward-over-reverse HVP: {:.2}",
+        ta / t[2]
+    );
+    let mem = op.memory().unwrap();
+    println!(
+        "  operator memory: residuals {}  apply workspace {}",
+        fmt_bytes(mem.residual_bytes),
+        fmt_bytes(mem.apply_workspace_bytes)
+    );
 }
 
 fn report_memory<T: Real>(build: impl Fn() -> Function, x: &[T], v: &[T]) {
@@ -213,6 +252,7 @@ fn rosen(quick: bool) {
             &v,
             rounds,
             reps,
+            false,
             Some(&mut hand),
         );
         report_memory(build, &x, &v);
@@ -290,6 +330,7 @@ fn mlp(quick: bool) {
         &v,
         rounds,
         1,
+        true,
         None,
     );
     report_memory(mlp_function, &x, &v);
@@ -302,6 +343,7 @@ fn mlp(quick: bool) {
         &v32,
         rounds,
         1,
+        true,
         None,
     );
     report_memory(mlp_function, &x32, &v32);

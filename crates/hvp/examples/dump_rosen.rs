@@ -1,5 +1,5 @@
-//! Prints the chained Rosenbrock gradient (or, with `hvp`, its HVP) graph
-//! and its plan statistics: `cargo run -p hvp --example dump_rosen [-- hvp]`.
+//! Prints a derived graph of the chained Rosenbrock function and its plan
+//! statistics: `cargo run -p hvp --example dump_rosen [-- grad|hvp|prepare|apply]`.
 use hvp::{trace, Program, Spec};
 fn main() {
     let n = 8;
@@ -16,6 +16,8 @@ fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
     let p = match which.as_str() {
         "hvp" => Program::Hvp(hvp::transforms::HvpMode::ForwardOverReverse),
+        "prepare" => Program::Prepare,
+        "apply" => Program::PreparedApply,
         _ => Program::Grad,
     };
     let g = f.derived_graph(p).unwrap();

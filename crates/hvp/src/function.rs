@@ -80,8 +80,9 @@ pub enum Program {
     /// `x -> (f(x), ∇f(x), residuals...)`: the once-per-point part of a
     /// prepared Hessian operator (the primal half of `linearize(∇f)`).
     Prepare,
-    /// `(residuals..., v) -> H v`: the per-product part of a prepared
-    /// Hessian operator (the linear half of `linearize(∇f)`).
+    /// `(x..., residuals..., v) -> H v`: the per-product part of a
+    /// prepared Hessian operator (the linear half of `linearize(∇f)`; cheap
+    /// values are recomputed from `x` rather than kept).
     PreparedApply,
 }
 

@@ -199,7 +199,8 @@ impl<'f, T: Real> HessianOperator<'f, T> {
     pub fn apply_hvp(&self, v: &[T], out: &mut [T]) -> Result<()> {
         match &self.kind {
             Kind::Prepared { residuals } => {
-                let mut ins: Vec<&[T]> = residuals.iter().map(|r| r.as_slice()).collect();
+                let mut ins = self.f.split_point(&self.x)?;
+                ins.extend(residuals.iter().map(|r| r.as_slice()));
                 ins.extend(self.f.split_params("direction", v)?);
                 let mut outs = self.f.split_params_mut("output buffer", out)?;
                 self.f
@@ -250,8 +251,9 @@ impl<'f, T: Real> HessianOperator<'f, T> {
         }
         match &self.kind {
             Kind::Prepared { residuals } if k > 1 => {
-                let res: Vec<&[T]> = residuals.iter().map(|r| r.as_slice()).collect();
-                self.f.run_batched_apply(k, &res, vs, outs)
+                let mut prefix = self.f.split_point(&self.x)?;
+                prefix.extend(residuals.iter().map(|r| r.as_slice()));
+                self.f.run_batched_apply(k, &prefix, vs, outs)
             }
             _ => {
                 for (v, o) in vs
