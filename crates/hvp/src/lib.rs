@@ -21,6 +21,7 @@
 //! ```
 
 mod arrays;
+mod checks;
 mod compose;
 mod engine;
 mod error;
@@ -29,6 +30,7 @@ mod operator;
 mod tracer;
 
 pub use arrays::to_ndarray;
+pub use checks::{check_against, check_symmetry, tolerances, SelfCheck};
 pub use error::{Error, Result};
 pub use function::{trace, trace_many, Arrays, Function, HvpMode, Program, Real};
 pub use hvp_ir::{CmpOp, DType, Graph, Shape};

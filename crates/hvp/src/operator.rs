@@ -167,6 +167,11 @@ impl<'f, T: Real> HessianOperator<'f, T> {
         &self.x
     }
 
+    /// The function the operator belongs to.
+    pub fn function(&self) -> &Function {
+        self.f
+    }
+
     /// The mode products are computed in.
     pub fn mode(&self) -> HvpMode {
         self.mode

@@ -149,3 +149,60 @@ fn bad_input_is_an_error() {
     let g = trace(|x| x[0].sin(), &[Spec::vector(3)]).unwrap();
     assert!(HessianOperator::new(&g, &[1.0_f64, 2.0, 3.0]).is_err());
 }
+
+/// A deliberately wrong operator: `H v + c e₀ v₁`, no longer symmetric and
+/// no longer the Hessian.
+struct Perturbed<'a> {
+    inner: HessianOperator<'a, f64>,
+    c: f64,
+}
+
+impl LinOp<f64> for Perturbed<'_> {
+    fn nrows(&self) -> usize {
+        self.inner.dim()
+    }
+    fn ncols(&self) -> usize {
+        self.inner.dim()
+    }
+    fn apply(&self, x: &[f64], y: &mut [f64]) -> Result<(), hvp::linop::LinOpError> {
+        self.inner.apply(x, y)?;
+        y[0] += self.c * x[1];
+        Ok(())
+    }
+    fn name(&self) -> &str {
+        "perturbed hessian"
+    }
+}
+
+#[test]
+fn self_checks_pass_on_the_hessian_and_flag_a_wrong_operator() {
+    let mut rng = TestRng::new(9);
+    let f = network();
+    let x = network_point(&mut rng, &f);
+    for mode in [HvpMode::ForwardOverReverse, HvpMode::ReverseOverReverse] {
+        let h = HessianOperator::with_mode(&f, &x, mode).unwrap();
+        for seed in 0..3 {
+            let s = h.check_symmetry(seed).unwrap();
+            assert!(s.passed, "{s}");
+            let m = h.check_modes(HvpMode::ReverseOverForward, seed).unwrap();
+            assert!(m.passed, "{m}");
+            let d = h.check_finite_differences(seed).unwrap();
+            assert!(d.passed, "{d}");
+        }
+    }
+    let wrong = Perturbed {
+        inner: HessianOperator::new(&f, &x).unwrap(),
+        c: 0.05,
+    };
+    let (ad_tol, fd_tol) = hvp::tolerances::<f64>();
+    for seed in 0..3 {
+        let s = hvp::check_symmetry(&wrong, seed).unwrap();
+        assert!(!s.passed, "{s}");
+        let truth = |v: &[f64]| f.hvp(&x, v);
+        let m = hvp::check_against(&wrong, "perturbed vs hvp", &truth, ad_tol, seed).unwrap();
+        assert!(!m.passed, "{m}");
+        let fd = |v: &[f64]| f.hvp_with(&x, v, HvpMode::CentralDifference);
+        let d = hvp::check_against(&wrong, "perturbed vs differences", &fd, fd_tol, seed).unwrap();
+        assert!(!d.passed, "{d}");
+    }
+}
