@@ -26,6 +26,7 @@ mod compose;
 mod engine;
 mod error;
 mod function;
+mod ggn;
 mod operator;
 mod tracer;
 
@@ -33,6 +34,7 @@ pub use arrays::to_ndarray;
 pub use checks::{check_against, check_symmetry, tolerances, SelfCheck};
 pub use error::{Error, Result};
 pub use function::{trace, trace_many, Arrays, Function, HvpMode, Program, Real};
+pub use ggn::{trace_model_loss, Curvature, GgnOperator, ModelLoss, Reduction};
 pub use hvp_ir::{CmpOp, DType, Graph, Shape};
 pub use hvp_tensor::{Array, Float};
 pub use operator::{HessianOperator, OperatorMemory};
