@@ -91,7 +91,7 @@ pub fn batch(graph: &Graph, batched: &[bool], k: usize) -> Result<Graph, Transfo
             lift(&mut b, v.atom, k)?
         });
     }
-    Ok(crate::dce(&b.finish(outs)))
+    crate::dce::checked(b.finish(outs))
 }
 
 /// Broadcasts an unbatched value along a new leading axis of size `k`.

@@ -43,3 +43,14 @@ pub fn rebuild(graph: &Graph) -> Result<Graph, IrError> {
     let outs = b.inline(graph, &args)?;
     Ok(dce(&b.finish(outs)))
 }
+
+/// Removes dead code and, in debug builds (and so in every test), verifies
+/// the result: a transform that emits an ill-formed graph is reported at
+/// the transform, not later in an executor.
+pub(crate) fn checked(graph: Graph) -> Result<Graph, crate::TransformError> {
+    let g = dce(&graph);
+    if cfg!(debug_assertions) {
+        hvp_ir::verify(&g)?;
+    }
+    Ok(g)
+}

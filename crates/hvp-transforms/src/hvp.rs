@@ -107,7 +107,7 @@ pub fn gradient_and_hvp_graph(f: &Graph, wrt: &[bool]) -> Result<Graph, Transfor
     let mut j = jvp(&vg, wrt)?;
     // jvp outputs: value, grads, d value, H v; drop d value.
     j.outputs.remove(1 + n_wrt);
-    Ok(crate::dce(&j))
+    crate::dce::checked(j)
 }
 
 /// `(x..., v...) -> vᵀ H v`, the curvature of `f` along `v`.
@@ -127,5 +127,5 @@ pub fn vhv_graph(f: &Graph, wrt: &[bool]) -> Result<Graph, TransformError> {
         let s = b.sum_all(p)?;
         total = b.add2(total, s)?;
     }
-    Ok(crate::dce(&b.finish(vec![total])))
+    crate::dce::checked(b.finish(vec![total]))
 }

@@ -51,7 +51,7 @@ pub fn jvp(graph: &Graph, wrt: &[bool]) -> Result<Graph, TransformError> {
         };
         all.push(t);
     }
-    Ok(crate::dce(&b.finish(all)))
+    crate::dce::checked(b.finish(all))
 }
 
 /// Emits the primal and tangent equations of `graph` into `b`, with inputs

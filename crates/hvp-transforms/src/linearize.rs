@@ -256,7 +256,10 @@ pub fn linearize_with(
     }
     let mut p_outs: Vec<Atom> = j.outputs[..n_out].iter().map(|&a| read(&env, a)).collect();
     p_outs.extend(kept.iter().map(|&v| read(&env, v.into())));
-    let primal = crate::dce(&p.finish(p_outs));
+    let primal = crate::dce::checked(p.finish(p_outs))?;
+    if cfg!(debug_assertions) {
+        hvp_ir::verify(&tangent)?;
+    }
 
     Ok(Linearized {
         primal,

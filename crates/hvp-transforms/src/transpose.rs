@@ -94,7 +94,7 @@ pub fn transpose(graph: &Graph, linear: &[bool]) -> Result<Graph, TransformError
             outs.push(c);
         }
     }
-    Ok(crate::dce(&b.finish(outs)))
+    crate::dce::checked(b.finish(outs))
 }
 
 fn read(env: &[Option<Atom>], a: Atom) -> Atom {

@@ -70,7 +70,7 @@ pub fn vjp(graph: &Graph, wrt: &[bool]) -> Result<Graph, TransformError> {
         .collect();
     let (mut outs, grads) = vjp_into(&mut b, graph, wrt, &xs, &cts)?;
     outs.extend(grads);
-    Ok(crate::dce(&b.finish(outs)))
+    crate::dce::checked(b.finish(outs))
 }
 
 fn scalar_check(graph: &Graph) -> Result<(), TransformError> {
@@ -99,5 +99,5 @@ pub fn value_and_grad(graph: &Graph, wrt: &[bool]) -> Result<Graph, TransformErr
     let (mut b, xs) = new_builder(graph);
     let (mut outs, grads) = vjp_into(&mut b, graph, wrt, &xs, &[Atom::lit(1.0)])?;
     outs.extend(grads);
-    Ok(crate::dce(&b.finish(outs)))
+    crate::dce::checked(b.finish(outs))
 }
