@@ -89,13 +89,19 @@ impl<T: Float> Dense<T> {
 
     /// A matrix with entries `f(i, j)`.
     ///
+    /// Panics if `nrows · ncols` overflows `usize` (the allocation could not
+    /// exist); use [`Dense::from_vec`] for sizes from untrusted input.
+    ///
     /// ```
     /// use hvp_linop::Dense;
     /// let hilbert = Dense::<f64>::from_fn(3, 3, |i, j| 1.0 / (i + j + 1) as f64);
     /// assert_eq!(hilbert.get(1, 2), Some(0.25));
     /// ```
     pub fn from_fn(nrows: usize, ncols: usize, mut f: impl FnMut(usize, usize) -> T) -> Self {
-        let mut data = Vec::with_capacity(nrows * ncols);
+        let len = nrows
+            .checked_mul(ncols)
+            .unwrap_or_else(|| panic!("dense: {nrows}×{ncols} overflows usize"));
+        let mut data = Vec::with_capacity(len);
         for i in 0..nrows {
             for j in 0..ncols {
                 data.push(f(i, j));
@@ -110,7 +116,8 @@ impl<T: Float> Dense<T> {
         }
     }
 
-    /// The `n × n` identity.
+    /// The `n × n` identity (panics, like [`Dense::from_fn`], only if
+    /// `n²` overflows `usize`).
     ///
     /// ```
     /// use hvp_linop::{Dense, LinOp};
@@ -122,7 +129,8 @@ impl<T: Float> Dense<T> {
         Self::from_fn(n, n, |i, j| if i == j { T::one() } else { T::zero() })
     }
 
-    /// The `nrows × ncols` zero matrix.
+    /// The `nrows × ncols` zero matrix (panics, like [`Dense::from_fn`],
+    /// only if the size overflows `usize`).
     ///
     /// ```
     /// use hvp_linop::Dense;

@@ -170,8 +170,8 @@ pub trait LinOp<T: Float> {
         }
     }
 
-    /// `Yᵀ = Aᵀ X` for `k` vectors of length `nrows` stored one after another
-    /// (results of length `ncols`). The default makes `k` calls of
+    /// `Y = Aᵀ X` for `k` vectors of length `nrows` stored one after another
+    /// (`ys` receives `k` results of length `ncols`), overwriting `ys`. The default makes `k` calls of
     /// [`LinOp::apply_transpose`]; structured operators override it with one
     /// matrix-matrix product.
     fn apply_transpose_many(&self, k: usize, xs: &[T], ys: &mut [T]) -> Result<(), LinOpError> {

@@ -517,3 +517,26 @@ fn default_methods_cover_zero_width_blocks() {
         Err(LinOpError::Unsupported { .. })
     ));
 }
+
+/// Sizes past the GEMM kernel's threading threshold (`to_dense` and the
+/// k = 8 block run multi-threaded), odd so no size is a tile multiple.
+#[test]
+fn dense_large_blocks_agree() {
+    let mut rng = TestRng::new(9);
+    let a: Vec<f64> = rand_mat(&mut rng, 131, 97);
+    check_operator(
+        "dense large",
+        &Dense::from_vec(131, 97, a.clone()).unwrap(),
+        &a,
+        Expect::GENERAL,
+        90,
+    );
+    let af: Vec<f32> = a.iter().map(|&v| v as f32).collect();
+    check_operator(
+        "dense large",
+        &Dense::from_vec(131, 97, af.clone()).unwrap(),
+        &af,
+        Expect::GENERAL,
+        91,
+    );
+}
