@@ -39,7 +39,14 @@ fn sum_cases<T: Float>() {
     let (a, da) = dense::<T>(&mut rng, 5, 3);
     let (b, db) = sparse::<T>(&mut rng, 5, 3);
     let s = sum(&a, &b).unwrap();
-    check_operator("sum dense+sparse", &s, &add(&da, &db), Expect::GENERAL, 101);
+    check_operator_with_magnitude(
+        "sum dense+sparse",
+        &s,
+        &add(&da, &db),
+        &abs_add(&da, &db),
+        Expect::GENERAL,
+        101,
+    );
 
     let c = Dense::from_vec(4, 4, rand_sym::<T>(&mut rng, 4)).unwrap();
     let dcm = c.to_dense().unwrap();
@@ -53,7 +60,14 @@ fn sum_cases<T: Float>() {
     // Symmetric + general is general.
     let (g, dg) = dense::<T>(&mut rng, 4, 4);
     let s = Sum::new(&c, &g).unwrap();
-    check_operator("sum sym+general", &s, &add(&dcm, &dg), Expect::GENERAL, 103);
+    check_operator_with_magnitude(
+        "sum sym+general",
+        &s,
+        &add(&dcm, &dg),
+        &abs_add(&dcm, &dg),
+        Expect::GENERAL,
+        103,
+    );
     let (pa, pb) = s.parts();
     assert_eq!((pa.nrows(), pb.ncols()), (4, 4));
 }
@@ -77,13 +91,7 @@ fn scaled_cases<T: Float>() {
     check_operator("scaled symmetric", &sym, &want, Expect::SYMMETRIC, 112);
     // Scaling by zero gives the zero operator (on finite inputs).
     let z = (&a).scaled(T::zero());
-    check_operator(
-        "scaled zero",
-        &z,
-        &[T::zero(); 18],
-        Expect::GENERAL,
-        113,
-    );
+    check_operator("scaled zero", &z, &[T::zero(); 18], Expect::GENERAL, 113);
 }
 
 fn compose_cases<T: Float>() {
@@ -91,33 +99,47 @@ fn compose_cases<T: Float>() {
     let (a, da) = dense::<T>(&mut rng, 3, 4);
     let (b, db) = sparse::<T>(&mut rng, 4, 6);
     let ab = compose(&a, &b).unwrap();
-    check_operator(
+    check_operator_with_magnitude(
         "compose dense·sparse",
         &ab,
         &matmul_ref(3, 4, 6, &da, &db),
+        &abs_matmul(3, 4, 6, &da, &db),
         Expect::GENERAL,
         121,
     );
     // A low-rank factor in the middle, three deep.
-    let lr = LowRank::new(
-        6,
-        2,
+    let (u, sv, v) = (
         rand_mat::<T>(&mut rng, 6, 2),
         rand_vec::<T>(&mut rng, 2),
         rand_mat::<T>(&mut rng, 2, 2),
-    )
-    .unwrap();
+    );
+    let lr = LowRank::new(6, 2, u.clone(), sv.clone(), v.clone()).unwrap();
     let dlr = lr.to_dense().unwrap();
     let abl = Compose::new(&ab, &lr).unwrap();
     let want = matmul_ref(3, 6, 2, &matmul_ref(3, 4, 6, &da, &db), &dlr);
-    check_operator("compose three", &abl, &want, Expect::GENERAL, 122);
+    let magnitude = matmul_ref(
+        3,
+        6,
+        2,
+        &abs_matmul(3, 4, 6, &da, &db),
+        &low_rank_magnitude(6, 2, &u, &sv, &v),
+    );
+    check_operator_with_magnitude(
+        "compose three",
+        &abl,
+        &want,
+        &magnitude,
+        Expect::GENERAL,
+        122,
+    );
     // AᵀA is symmetric as a matrix but not by construction.
     let ata = (&a).transposed().compose(&a).unwrap();
     let dat = transpose_ref(3, 4, &da);
-    check_operator(
+    check_operator_with_magnitude(
         "compose AᵀA",
         &ata,
         &matmul_ref(4, 3, 4, &dat, &da),
+        &abs_matmul(4, 3, 4, &dat, &da),
         Expect::GENERAL,
         123,
     );
@@ -206,10 +228,27 @@ fn nested_cases<T: Float>() {
     for i in 0..3 {
         want[i * 4] += half;
     }
-    check_operator("nested", &op, &want, Expect::GENERAL, 151);
+    // Rounding scale: (2|A| + |B|)ᵀ |C| + 0.5 I.
+    let inner_mag: Vec<T> = da
+        .iter()
+        .zip(&db)
+        .map(|(&x, &y)| two * x.abs() + y.abs())
+        .collect();
+    let mut magnitude = abs_matmul(3, 4, 3, &transpose_ref(4, 3, &inner_mag), &dc);
+    for i in 0..3 {
+        magnitude[i * 4] += 0.5;
+    }
+    check_operator_with_magnitude("nested", &op, &want, &magnitude, Expect::GENERAL, 151);
     // As a boxed trait object.
     let boxed: Box<dyn LinOp<T> + '_> = op.boxed();
-    check_operator("nested boxed", &boxed, &want, Expect::GENERAL, 152);
+    check_operator_with_magnitude(
+        "nested boxed",
+        &boxed,
+        &want,
+        &magnitude,
+        Expect::GENERAL,
+        152,
+    );
 }
 
 #[test]

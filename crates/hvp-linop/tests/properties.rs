@@ -39,7 +39,12 @@ fn sum_property<T: Float>(m: usize, n: usize, seed: u64) {
     let (b, db) = dense::<T>(&mut rng, m, n, 1);
     let s = sum(&a, &b).unwrap();
     let want: Vec<T> = da.iter().zip(&db).map(|(&x, &y)| x + y).collect();
-    check_operator("prop sum", &s, &want, Expect::GENERAL, seed ^ 2);
+    // Two 1 × 1 matrices are symmetric, so is their sum.
+    let expect = Expect {
+        symmetric: m == 1 && n == 1,
+        transpose: true,
+    };
+    check_operator_with_magnitude("prop sum", &s, &want, &abs_add(&da, &db), expect, seed ^ 2);
     // A + B = B + A, applied.
     let x: Vec<T> = rand_vec(&mut rng, n);
     let (mut y1, mut y2) = (vec![T::zero(); m], vec![T::zero(); m]);
@@ -53,10 +58,11 @@ fn compose_property<T: Float>(m: usize, k: usize, n: usize, seed: u64) {
     let (a, da) = dense::<T>(&mut rng, m, k, 0);
     let (b, db) = dense::<T>(&mut rng, k, n, 0);
     let ab = compose(&a, &b).unwrap();
-    check_operator(
+    check_operator_with_magnitude(
         "prop compose",
         &ab,
         &matmul_ref(m, k, n, &da, &db),
+        &abs_matmul(m, k, n, &da, &db),
         Expect::GENERAL,
         seed ^ 3,
     );
@@ -101,10 +107,19 @@ fn mixed_product_property<T: Float>(dims: [usize; 6], seed: u64) {
     .unwrap();
     let ac = matmul_ref(p, q, t, &da, &dc);
     let bd = matmul_ref(r, s, u, &db, &dd);
-    check_operator(
+    // Applied as (A ⊗ B)((C ⊗ D) v): rounding scales with |A ⊗ B| |C ⊗ D|.
+    let magnitude = abs_matmul(
+        p * r,
+        q * s,
+        t * u,
+        &kron_ref(p, q, &da, r, s, &db),
+        &kron_ref(q, t, &dc, s, u, &dd),
+    );
+    check_operator_with_magnitude(
         "prop mixed product",
         &lhs,
         &kron_ref(p, t, &ac, r, u, &bd),
+        &magnitude,
         Expect::GENERAL,
         seed ^ 5,
     );

@@ -33,6 +33,38 @@ pub fn to64<T: Float>(v: &[T]) -> Vec<f64> {
     v.iter().map(|&x| c64(x)).collect()
 }
 
+/// `|a| |b|` entry-wise: the rounding scale of a product computed as
+/// `a (b v)`.
+pub fn abs_matmul<T: Float>(m: usize, k: usize, n: usize, a: &[T], b: &[T]) -> Vec<f64> {
+    let a: Vec<f64> = a.iter().map(|&x| c64(x).abs()).collect();
+    let b: Vec<f64> = b.iter().map(|&x| c64(x).abs()).collect();
+    matmul_ref(m, k, n, &a, &b)
+}
+
+/// `|a| + |b|` entry-wise: the rounding scale of `A + B` applied as
+/// `A v + B v`.
+pub fn abs_add<T: Float>(a: &[T], b: &[T]) -> Vec<f64> {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| c64(x).abs() + c64(y).abs())
+        .collect()
+}
+
+/// `Σ_p |u_ip| |s_p| |v_jp|`: the rounding scale of `U diag(s) Vᵀ` applied
+/// as `U (s ⊙ (Vᵀ x))`.
+pub fn low_rank_magnitude<T: Float>(m: usize, n: usize, u: &[T], s: &[T], v: &[T]) -> Vec<f64> {
+    let r = s.len();
+    let mut g = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            for p in 0..r {
+                g[i * n + j] += c64(u[i * r + p] * s[p] * v[j * r + p]).abs();
+            }
+        }
+    }
+    g
+}
+
 /// Row-major `m × n` dense product `a (m×k) · b (k×n)` by loops, in `T`.
 pub fn matmul_ref<T: Float>(m: usize, k: usize, n: usize, a: &[T], b: &[T]) -> Vec<T> {
     let mut c = vec![T::zero(); m * n];
@@ -116,9 +148,9 @@ pub fn assert_matrix_close<T: Float>(what: &str, got: &[T], want: &[T]) {
 
 /// `Σ_j |D_ij| |x_j|` for each row of row-major `d` (`m × n`): the scale of
 /// the rounding error of `(D x)_i`.
-fn abs_product<T: Float>(m: usize, n: usize, d: &[T], x: &[T]) -> Vec<f64> {
+fn abs_product<T: Float>(m: usize, n: usize, d: &[f64], x: &[T]) -> Vec<f64> {
     (0..m)
-        .map(|i| (0..n).map(|j| c64(d[i * n + j] * x[j]).abs()).sum())
+        .map(|i| (0..n).map(|j| d[i * n + j] * c64(x[j]).abs()).sum())
         .collect()
 }
 
@@ -154,9 +186,28 @@ pub fn check_operator<T: Float, A: LinOp<T> + ?Sized>(
     expect: Expect,
     seed: u64,
 ) {
+    let magnitude: Vec<f64> = reference.iter().map(|&x| c64(x).abs()).collect();
+    check_operator_with_magnitude(label, op, reference, &magnitude, expect, seed)
+}
+
+/// [`check_operator`] for operators whose products sum more than the
+/// entries of the result, e.g. `A B` applied as `A (B v)`: the rounding
+/// scale of `(A v)_i` is `Σ_j magnitude_ij |v_j|` with `magnitude = |A| |B|`
+/// (entry-wise absolute values), which cancellation in `A B` can make much
+/// larger than `|A B|`.
+pub fn check_operator_with_magnitude<T: Float, A: LinOp<T> + ?Sized>(
+    label: &str,
+    op: &A,
+    reference: &[T],
+    magnitude: &[f64],
+    expect: Expect,
+    seed: u64,
+) {
     let (m, n) = (op.nrows(), op.ncols());
     let label = format!("{label} [{}, {m}×{n}]", T::DTYPE);
     assert_eq!(reference.len(), m * n, "{label}: reference size");
+    assert_eq!(magnitude.len(), m * n, "{label}: magnitude size");
+    let mag_t = transpose_ref(m, n, magnitude);
     let mut rng = TestRng::new(seed);
 
     // to_dense equals the independent reference.
@@ -171,7 +222,7 @@ pub fn check_operator<T: Float, A: LinOp<T> + ?Sized>(
         let mut av = vec![T::nan(); m];
         op.apply(&v, &mut av).unwrap();
         let want = matmul_ref(m, n, 1, reference, &v);
-        let scale = abs_product(m, n, reference, &v);
+        let scale = abs_product(m, n, magnitude, &v);
         assert_close_scaled(&format!("{label}: A v (trial {trial})"), &av, &want, &scale);
         // uᵀ (A v) against uᵀ D v.
         let d_uv: f64 = u.iter().zip(&want).map(|(a, b)| c64(*a * *b)).sum();
@@ -185,7 +236,7 @@ pub fn check_operator<T: Float, A: LinOp<T> + ?Sized>(
             let mut atu = vec![T::nan(); n];
             op.apply_transpose(&u, &mut atu).unwrap();
             let want_t = matmul_ref(n, m, 1, &dt, &u);
-            let scale_t = abs_product(n, m, &dt, &u);
+            let scale_t = abs_product(n, m, &mag_t, &u);
             assert_close_scaled(&format!("{label}: Aᵀ u"), &atu, &want_t, &scale_t);
             let atuv: f64 = atu.iter().zip(&v).map(|(a, b)| c64(*a * *b)).sum();
             assert!(
@@ -206,7 +257,7 @@ pub fn check_operator<T: Float, A: LinOp<T> + ?Sized>(
                 .unwrap();
         }
         let scale: Vec<f64> = (0..k)
-            .flat_map(|v| abs_product(m, n, reference, &xs[v * n..(v + 1) * n]))
+            .flat_map(|v| abs_product(m, n, magnitude, &xs[v * n..(v + 1) * n]))
             .collect();
         assert_close_scaled(&format!("{label}: apply_many k={k}"), &ys, &cols, &scale);
         if expect.transpose {
@@ -219,7 +270,7 @@ pub fn check_operator<T: Float, A: LinOp<T> + ?Sized>(
                     .unwrap();
             }
             let scale: Vec<f64> = (0..k)
-                .flat_map(|v| abs_product(n, m, &dt, &xs[v * m..(v + 1) * m]))
+                .flat_map(|v| abs_product(n, m, &mag_t, &xs[v * m..(v + 1) * m]))
                 .collect();
             assert_close_scaled(
                 &format!("{label}: apply_transpose_many k={k}"),
