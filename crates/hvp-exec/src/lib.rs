@@ -1,8 +1,9 @@
 //! Running hvp graphs: a compiled [`Plan`] and the reference evaluator.
 //!
 //! [`Plan::compile`] turns a verified [`hvp_ir::Graph`] into a schedule of
-//! steps: maximal groups of elementwise equations fused into one chunked loop,
-//! and calls to the kernels of `hvp-tensor` for everything else, with
+//! steps: maximal groups of elementwise equations (with the slices, pads and
+//! concatenations between them) fused into one chunked loop, and calls to
+//! the kernels of `hvp-tensor` for everything else, with
 //! intermediate values packed into a few reusable buffers by liveness. A
 //! [`Workspace`] holds those buffers so that [`Plan::run`] does not allocate.
 //! [`eval_reference`] is the slow, plain-loop oracle the plan is tested

@@ -1,12 +1,12 @@
 //! Graph to plan: aliasing, dead-code removal, elementwise grouping, buffer
 //! assignment by liveness and bytecode generation for the fused groups.
 
-use super::fused::{Code, Epilogue, Fused, Op, SplatSrc, Src};
+use super::fused::{Code, Epilogue, Fused, Instr, Op, SplatSrc, Src, Store};
 use crate::ExecError;
 use hvp_ir::{verify, Atom, Graph, Prim, Var};
 use hvp_tensor::kernels::MatMulDims;
 use smallvec::SmallVec;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Most equations in one fused group (bounds the register file).
 const MAX_GROUP: usize = 256;
@@ -86,8 +86,9 @@ pub(crate) struct KernelStep {
 #[derive(Clone, Debug)]
 pub(crate) struct FusedStep {
     pub fused: Fused,
-    /// Buffer and element offset of each stream.
-    pub streams: Vec<(Loc, usize)>,
+    /// Buffer and element offset of each stream (the offset of loop index
+    /// zero, which may lie outside the buffer).
+    pub streams: Vec<(Loc, isize)>,
 }
 
 #[derive(Clone, Debug)]
@@ -129,6 +130,13 @@ enum Class {
     /// A broadcast that repeats its operand whole (`Tile`) or each of its
     /// elements (`Repeat`), fused as a load of the operand by position.
     Bcast(Code),
+    /// A zero pad that maps flat ranges to flat ranges (only the outermost
+    /// non-unit axis padded, no interior): the operand's elements sit at a
+    /// flat offset of the result, zeros around them.
+    Pad(usize),
+    /// A concatenation along the outermost non-unit axis: each operand is
+    /// one flat range of the result.
+    Concat,
     /// A kernel call.
     Kernel,
 }
@@ -200,10 +208,23 @@ fn classify(g: &Graph, prim: &Prim, inputs: &[Atom], out: Var) -> Class {
             Some(off) => Class::Alias(off),
             None => Class::Kernel,
         },
+        Prim::Pad {
+            low,
+            high,
+            interior,
+        } => match flat_pad(&g.shape_of(inputs[0]), low, high, interior) {
+            Some(l) => Class::Pad(l),
+            None => Class::Kernel,
+        },
+        Prim::Concat { axis } => {
+            if g.vars[out.index()][..*axis].iter().all(|&d| d == 1) {
+                Class::Concat
+            } else {
+                Class::Kernel
+            }
+        }
         Prim::ReduceSum { .. }
         | Prim::ReduceMax { .. }
-        | Prim::Pad { .. }
-        | Prim::Concat { .. }
         | Prim::TakeAlongAxis { .. }
         | Prim::ScatterAddAlongAxis { .. }
         | Prim::MatMul { .. } => Class::Kernel,
@@ -235,6 +256,25 @@ fn broadcast_pattern(src: &[usize], shape: &[usize], dims: &[usize]) -> Option<C
         return Some(Code::Repeat(out_numel / in_numel));
     }
     None
+}
+
+/// The flat offset of the operand in the result of a zero pad whose
+/// operand occupies one contiguous run of the result, or `None`.
+fn flat_pad(shape: &[usize], low: &[usize], high: &[usize], interior: &[usize]) -> Option<usize> {
+    if interior.iter().any(|&i| i != 0) {
+        return None;
+    }
+    let r = shape.len();
+    let Some(k) = (0..r).find(|&i| low[i] + high[i] > 0) else {
+        return Some(0);
+    };
+    // Axes outside the padded one must not interleave the operand's rows
+    // with zeros: the ones before have one element, the ones after are
+    // taken whole.
+    if shape[..k].iter().any(|&d| d != 1) || (k + 1..r).any(|i| low[i] + high[i] > 0) {
+        return None;
+    }
+    Some(low[k] * shape[k + 1..].iter().product::<usize>())
 }
 
 /// The element offset of a slice whose elements form one contiguous run of
@@ -383,10 +423,47 @@ struct Node {
     args: SmallVec<[Atom; 3]>,
     /// Element offset of each operand in its root's buffer.
     offs: SmallVec<[usize; 3]>,
+    /// Element count of each operand (not of its root).
+    arg_n: SmallVec<[usize; 3]>,
     out: Var,
     n: usize,
     /// A `reduce_max` (for epilogues).
     reduce_max: bool,
+}
+
+impl Node {
+    /// Flat position of operand `j`'s first element in the result: its
+    /// element `k` is the result's element `place(j) + k`.
+    fn place(&self, j: usize) -> isize {
+        match self.class {
+            Class::Pad(l) => l as isize,
+            Class::Concat => self.arg_n[..j].iter().sum::<usize>() as isize,
+            _ => 0,
+        }
+    }
+
+    /// The loop indices at which the node, computed on `range`, reads
+    /// operand `j` (whose element `i + at` it reads at loop index `i`).
+    fn arg_range(&self, j: usize, at: isize, range: (usize, usize), n: usize) -> (usize, usize) {
+        match self.class {
+            Class::Pad(_) | Class::Concat => meet(valid(self.arg_n[j], at, n), range),
+            // Elementwise operands have the result's shape (literals
+            // broadcast).
+            _ => range,
+        }
+    }
+
+    /// Whether the node reads its operands position by position (and so
+    /// may compute them in its own loop).
+    fn merges_producers(&self) -> bool {
+        matches!(self.class, Class::Ew(_) | Class::Pad(_) | Class::Concat)
+    }
+
+    /// Whether operand `j` is read at the node's own positions with equal
+    /// length (no shift, no range change).
+    fn plain_edge(&self, j: usize, producer_n: usize) -> bool {
+        matches!(self.class, Class::Ew(_)) && self.offs[j] == 0 && producer_n == self.n
+    }
 }
 
 fn find(parent: &mut [usize], mut i: usize) -> usize {
@@ -395,6 +472,315 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
         i = parent[i];
     }
     i
+}
+
+/// Loop indices `lo..hi` (of a loop over `n`) at which element `i + shift`
+/// of a value of `len` elements exists.
+fn valid(len: usize, shift: isize, n: usize) -> (usize, usize) {
+    let lo = (-shift).clamp(0, n as isize) as usize;
+    let hi = (len as isize - shift).clamp(0, n as isize) as usize;
+    (lo, hi.max(lo))
+}
+
+fn meet(a: (usize, usize), b: (usize, usize)) -> (usize, usize) {
+    let lo = a.0.max(b.0);
+    (lo, a.1.min(b.1).max(lo))
+}
+
+/// Most computations of one value at different shifts in one group.
+const MAX_SHIFTS: usize = 8;
+/// Most instructions in one group after recomputation.
+const MAX_OPS: usize = 512;
+
+/// How one fused group runs: its loop length and, for every member, the
+/// shifts it is computed at.
+struct GroupPlan {
+    members: Vec<usize>,
+    /// Loop length: the longest value the group stores or reduces.
+    n: usize,
+    /// Ascending shifts of each member (empty for constants and epilogues).
+    shifts: Vec<Vec<isize>>,
+    /// Members whose value is the same everywhere (splats and ops on them),
+    /// computed once per task.
+    uniform: Vec<bool>,
+    /// The shift each stored member is stored from.
+    store: Vec<Option<isize>>,
+    /// Roots the group reads at a shift other than zero.
+    shifted_reads: SmallVec<[Var; 4]>,
+    /// Whether every store is at shift zero.
+    stores_aligned: bool,
+}
+
+/// Elementwise groups. A group runs where its last member stands, so a
+/// node may join a group only while nothing outside the group has read one
+/// of its values. A full reduction of a group value that nothing else reads
+/// joins the group as its epilogue and closes it. A node never merges the
+/// group of a producer it reads through a `cut` edge.
+fn form_groups(
+    g: &Graph,
+    nodes: &[Node],
+    producer: &[Option<usize>],
+    uses: &[usize],
+    cuts: &HashSet<(usize, usize)>,
+) -> (Vec<usize>, Vec<bool>) {
+    let nn = nodes.len();
+    let numel = |v: Var| g.vars[v.index()].numel();
+    let mut parent: Vec<usize> = (0..nn).collect();
+    let mut size = vec![1usize; nn];
+    let mut read_outside = vec![false; nn];
+    let mut epilogue = vec![false; nn];
+    for i in 0..nn {
+        let node = &nodes[i];
+        let e = &g.eqns[node.eqn];
+        if let (Prim::ReduceSum { .. } | Prim::ReduceMax { .. }, Atom::Var(v)) =
+            (&e.prim, node.args[0])
+        {
+            let whole = node.offs[0] == 0 && g.shape_of(e.inputs[0]).numel() == numel(v);
+            if let Some(p) = producer[v.index()] {
+                let gp = find(&mut parent, p);
+                if node.n == 1
+                    && whole
+                    && uses[v.index()] == 1
+                    && matches!(nodes[p].class, Class::Ew(_))
+                    && nodes[p].n == numel(v)
+                    && !read_outside[gp]
+                    && !cuts.contains(&(i, p))
+                {
+                    parent[gp] = i;
+                    size[i] += size[gp];
+                    read_outside[i] = true;
+                    epilogue[i] = true;
+                    continue;
+                }
+            }
+        }
+        // A splat or a positional broadcast reads its operand before (or
+        // out of step with) the loop, so that operand comes from an
+        // earlier step.
+        if node.merges_producers() {
+            let excluded: SmallVec<[usize; 2]> = node
+                .args
+                .iter()
+                .filter_map(|a| a.as_var().and_then(|r| producer[r.index()]))
+                .filter(|&p| cuts.contains(&(i, p)))
+                .map(|p| find(&mut parent, p))
+                .collect();
+            let mut merged: SmallVec<[usize; 4]> = SmallVec::new();
+            let mut total = 1;
+            for &a in &node.args {
+                let Some(p) = a.as_var().and_then(|r| producer[r.index()]) else {
+                    continue;
+                };
+                if !fusable(nodes[p].class) || epilogue[p] {
+                    continue;
+                }
+                let gp = find(&mut parent, p);
+                if !read_outside[gp]
+                    && !merged.contains(&gp)
+                    && !excluded.contains(&gp)
+                    && total + size[gp] <= MAX_GROUP
+                {
+                    total += size[gp];
+                    merged.push(gp);
+                }
+            }
+            for &gp in &merged {
+                parent[gp] = i;
+                size[i] += size[gp];
+            }
+        }
+        let gi = find(&mut parent, i);
+        for &a in &nodes[i].args {
+            if let Some(p) = a.as_var().and_then(|r| producer[r.index()]) {
+                if fusable(nodes[p].class) {
+                    let gp = find(&mut parent, p);
+                    if gp != gi {
+                        read_outside[gp] = true;
+                    }
+                }
+            }
+        }
+    }
+    let group = (0..nn).map(|i| find(&mut parent, i)).collect();
+    (group, epilogue)
+}
+
+fn fusable(c: Class) -> bool {
+    matches!(
+        c,
+        Class::Ew(_) | Class::Splat | Class::Bcast(_) | Class::Pad(_) | Class::Concat
+    )
+}
+
+/// Decides a group's loop length and the shifts its members are computed
+/// at. When recomputation would cost too much, returns instead the edge
+/// (consumer, producer) to cut: the producer then reaches memory and the
+/// consumer reads it there.
+fn plan_group(
+    g: &Graph,
+    nodes: &[Node],
+    producer: &[Option<usize>],
+    group: &[usize],
+    epilogue: &[bool],
+    in_memory: &[bool],
+    members: Vec<usize>,
+) -> Result<GroupPlan, (usize, usize)> {
+    let numel = |v: Var| g.vars[v.index()].numel();
+    let gid = group[members[0]];
+    let pos_of: HashMap<usize, usize> = members.iter().enumerate().map(|(k, &m)| (m, k)).collect();
+    let inside = |a: Atom| -> Option<usize> {
+        let p = producer[a.as_var()?.index()]?;
+        (group[p] == gid).then(|| pos_of[&p])
+    };
+    let len = members.len();
+    let mut uniform = vec![false; len];
+    for (k, &m) in members.iter().enumerate() {
+        let node = &nodes[m];
+        uniform[k] = match node.class {
+            Class::Splat => true,
+            Class::Ew(_) => node.args.iter().all(|&a| match a {
+                Atom::Lit(_) => true,
+                Atom::Var(_) => inside(a).is_some_and(|p| uniform[p]),
+            }),
+            _ => false,
+        };
+    }
+    // The value an epilogue reduces.
+    let epi_src: Option<usize> = members
+        .iter()
+        .find(|&&m| epilogue[m])
+        .and_then(|&m| inside(nodes[m].args[0]));
+    let stored = |k: usize| in_memory[nodes[members[k]].out.index()] && !epilogue[members[k]];
+    let n = (0..len)
+        .filter(|&k| stored(k) || Some(k) == epi_src)
+        .map(|k| nodes[members[k]].n)
+        .max()
+        .unwrap_or(0);
+
+    let mut shifts: Vec<std::collections::BTreeSet<isize>> = vec![Default::default(); len];
+    let propagate = |shifts: &mut Vec<std::collections::BTreeSet<isize>>| {
+        for k in (0..len).rev() {
+            let node = &nodes[members[k]];
+            if uniform[k] || epilogue[members[k]] || !node.merges_producers() {
+                continue;
+            }
+            let here: Vec<isize> = shifts[k].iter().copied().collect();
+            for s in here {
+                let r = valid(node.n, s, n);
+                for (j, &a) in node.args.iter().enumerate() {
+                    let Some(p) = inside(a) else { continue };
+                    if uniform[p] {
+                        continue;
+                    }
+                    let at = s - node.place(j);
+                    let (lo, hi) = node.arg_range(j, at, r, n);
+                    if lo >= hi {
+                        continue;
+                    }
+                    shifts[p].insert(at + node.offs[j] as isize);
+                }
+            }
+        }
+    };
+    for k in 0..len {
+        if !uniform[k] && ((stored(k) && nodes[members[k]].n == n) || Some(k) == epi_src) {
+            shifts[k].insert(0);
+        }
+    }
+    propagate(&mut shifts);
+    // Shorter stored values are stored from a shift already computed when
+    // one covers them, else from shift zero.
+    let mut store: Vec<Option<isize>> = vec![None; len];
+    for k in (0..len).rev() {
+        if !stored(k) {
+            continue;
+        }
+        let vn = nodes[members[k]].n as isize;
+        if uniform[k] {
+            store[k] = Some(0);
+            continue;
+        }
+        let cover = shifts[k]
+            .iter()
+            .copied()
+            .filter(|&s| s <= 0 && s + n as isize >= vn)
+            .max();
+        store[k] = Some(match cover {
+            Some(s) => s,
+            None => {
+                shifts[k].insert(0);
+                propagate(&mut shifts);
+                0
+            }
+        });
+    }
+
+    // Cap the recomputation.
+    let cost = |k: usize| match nodes[members[k]].class {
+        Class::Ew(c) | Class::Bcast(c) => c.cost(),
+        _ => 1,
+    };
+    let base: usize = (0..len).filter(|&k| !uniform[k]).map(cost).sum();
+    let total: usize = (0..len).map(|k| shifts[k].len() * cost(k)).sum();
+    let count: usize = shifts.iter().map(|s| s.len()).sum();
+    let most = shifts.iter().map(|s| s.len()).max().unwrap_or(0);
+    if total > 2 * base + 8 || most > MAX_SHIFTS || count > MAX_OPS {
+        // Cut the shifted edge into the most recomputed producer (the
+        // latest consumer on ties).
+        let mut best: Option<(usize, usize, (usize, usize))> = None;
+        for (k, &m) in members.iter().enumerate() {
+            let node = &nodes[m];
+            if !node.merges_producers() {
+                continue;
+            }
+            for (j, &a) in node.args.iter().enumerate() {
+                let Some(p) = inside(a) else { continue };
+                if uniform[p] || node.plain_edge(j, nodes[members[p]].n) {
+                    continue;
+                }
+                let key = (shifts[p].len(), k);
+                if best.is_none_or(|(c, kk, _)| (c, kk) < key) {
+                    best = Some((key.0, key.1, (m, members[p])));
+                }
+            }
+        }
+        if let Some((_, _, edge)) = best {
+            return Err(edge);
+        }
+    }
+
+    // Streams read at a shift, and stores not at shift zero, rule out
+    // computing in place.
+    let mut shifted_reads: SmallVec<[Var; 4]> = SmallVec::new();
+    for (k, &m) in members.iter().enumerate() {
+        let node = &nodes[m];
+        if uniform[k] || !node.merges_producers() {
+            continue;
+        }
+        for &s in &shifts[k] {
+            for (j, &a) in node.args.iter().enumerate() {
+                let Atom::Var(v) = a else { continue };
+                let at = s - node.place(j) + node.offs[j] as isize;
+                if inside(a).is_none() && (at != 0 || numel(v) != n) && !shifted_reads.contains(&v)
+                {
+                    shifted_reads.push(v);
+                }
+            }
+        }
+    }
+    let stores_aligned = store.iter().all(|s| s.is_none_or(|s| s == 0));
+    Ok(GroupPlan {
+        members,
+        n,
+        shifts: shifts
+            .into_iter()
+            .map(|s| s.into_iter().collect())
+            .collect(),
+        uniform,
+        store,
+        shifted_reads,
+        stores_aligned,
+    })
 }
 
 /// The pool of workspace buffers.
@@ -537,18 +923,15 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
             class: c,
             args: e.inputs.iter().map(|&a| resolve(&root, a)).collect(),
             offs: e.inputs.iter().map(|&a| off_of(&offset, a)).collect(),
+            arg_n: e.inputs.iter().map(|&a| g.shape_of(a).numel()).collect(),
             out: e.out,
             n: numel(e.out),
             reduce_max: matches!(e.prim, Prim::ReduceMax { .. }),
         });
     }
-    let fusable = |c: Class| matches!(c, Class::Ew(_) | Class::Splat | Class::Bcast(_));
 
-    // 3. Elementwise groups. A group runs where its last member stands, so
-    //    a node may join a group only while nothing outside the group has
-    //    read one of its values.
-    //    A full reduction of a group value that nothing else reads joins
-    //    the group as its epilogue and closes it.
+    // 3. Elementwise groups, with the shifts their members are computed
+    //    at; cut edges until no group recomputes too much.
     let nn = nodes.len();
     let mut uses = vec![0usize; nv];
     for node in &nodes {
@@ -558,100 +941,55 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
             }
         }
     }
+    let mut is_output_root = vec![false; nv];
     for &a in &g.outputs {
         if let Atom::Var(r) = resolve(&root, a) {
             uses[r.index()] += 1;
+            is_output_root[r.index()] = true;
         }
     }
-    let mut parent: Vec<usize> = (0..nn).collect();
-    let mut size = vec![1usize; nn];
-    let mut read_outside = vec![false; nn];
-    let mut epilogue = vec![false; nn];
-    for i in 0..nn {
-        let node = &nodes[i];
-        let e = &g.eqns[node.eqn];
-        if let (Prim::ReduceSum { .. } | Prim::ReduceMax { .. }, Atom::Var(v)) =
-            (&e.prim, node.args[0])
-        {
-            let whole = node.offs[0] == 0 && g.shape_of(e.inputs[0]).numel() == numel(v);
-            if let Some(p) = producer[v.index()] {
-                let gp = find(&mut parent, p);
-                if node.n == 1
-                    && whole
-                    && uses[v.index()] == 1
-                    && matches!(nodes[p].class, Class::Ew(_))
-                    && nodes[p].n == numel(v)
-                    && !read_outside[gp]
-                {
-                    parent[gp] = i;
-                    size[i] += size[gp];
-                    read_outside[i] = true;
-                    epilogue[i] = true;
-                    continue;
-                }
-            }
-        }
-        let mut merged: SmallVec<[usize; 4]> = SmallVec::new();
-        // A splat reads its operand's first element before any chunk runs,
-        // so that operand must come from an earlier step.
-        if matches!(node.class, Class::Ew(_)) {
-            let mut total = 1;
+    let mut cuts: HashSet<(usize, usize)> = HashSet::new();
+    let (group, epilogue, in_memory, mut plans) = loop {
+        let (group, epilogue) = form_groups(g, &nodes, &producer, &uses, &cuts);
+        let in_group = |i: usize| fusable(nodes[i].class) || epilogue[i];
+        // Values needed in memory: read by another step or returned.
+        let mut in_memory = is_output_root.clone();
+        for (j, node) in nodes.iter().enumerate() {
             for &a in &node.args {
-                let Some(p) = a.as_var().and_then(|r| producer[r.index()]) else {
-                    continue;
-                };
-                if !fusable(nodes[p].class) || nodes[p].n != node.n || epilogue[p] {
-                    continue;
-                }
-                let gp = find(&mut parent, p);
-                if !read_outside[gp] && !merged.contains(&gp) && total + size[gp] <= MAX_GROUP {
-                    total += size[gp];
-                    merged.push(gp);
-                }
-            }
-            for &gp in &merged {
-                parent[gp] = i;
-                size[i] += size[gp];
-            }
-        }
-        let gi = find(&mut parent, i);
-        for &a in &nodes[i].args {
-            if let Some(p) = a.as_var().and_then(|r| producer[r.index()]) {
-                if fusable(nodes[p].class) {
-                    let gp = find(&mut parent, p);
-                    if gp != gi {
-                        read_outside[gp] = true;
+                if let Some(p) = a.as_var().and_then(|r| producer[r.index()]) {
+                    if !(in_group(j) && group[p] == group[j]) {
+                        in_memory[nodes[p].out.index()] = true;
                     }
                 }
             }
         }
-    }
-    let group: Vec<usize> = (0..nn).map(|i| find(&mut parent, i)).collect();
+        let mut members_of: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, &gi) in group.iter().enumerate() {
+            if in_group(i) {
+                members_of.entry(gi).or_default().push(i);
+            }
+        }
+        let mut plans: HashMap<usize, GroupPlan> = HashMap::new();
+        let mut cut = false;
+        for (gi, members) in members_of {
+            match plan_group(g, &nodes, &producer, &group, &epilogue, &in_memory, members) {
+                Ok(p) => {
+                    plans.insert(gi, p);
+                }
+                Err(edge) => {
+                    cuts.insert(edge);
+                    cut = true;
+                }
+            }
+        }
+        if !cut {
+            break (group, epilogue, in_memory, plans);
+        }
+    };
     let in_group = |i: usize| fusable(nodes[i].class) || epilogue[i];
     let mut last_member = vec![0usize; nn];
     for i in 0..nn {
         last_member[group[i]] = i;
-    }
-
-    // Values needed in memory: read by another step or returned.
-    let mut is_output_root = vec![false; nv];
-    for &a in &g.outputs {
-        if let Atom::Var(r) = resolve(&root, a) {
-            is_output_root[r.index()] = true;
-        }
-    }
-    let mut in_memory = vec![false; nv];
-    for (j, node) in nodes.iter().enumerate() {
-        for &a in &node.args {
-            if let Some(p) = a.as_var().and_then(|r| producer[r.index()]) {
-                if !(in_group(j) && group[p] == group[j]) {
-                    in_memory[nodes[p].out.index()] = true;
-                }
-            }
-        }
-    }
-    for v in 0..nv {
-        in_memory[v] |= is_output_root[v];
     }
 
     // 4. Steps in order, with the variables each reads and writes.
@@ -659,32 +997,29 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         members: Vec<usize>,
         reads: SmallVec<[Var; 4]>,
         writes: SmallVec<[Var; 2]>,
-        /// Operands read by broadcasts (not position by position), whose
-        /// buffers must not take a result in place.
-        splat_reads: SmallVec<[Var; 2]>,
+        /// Operands read other than position by position at shift zero
+        /// (broadcasts, shifted loads), whose buffers must not take a
+        /// result in place.
+        unaligned_reads: SmallVec<[Var; 2]>,
         fused: bool,
         n: usize,
         /// Scratch elements the step needs while it runs.
         scratch: usize,
     }
-    let mut members_of: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, &gi) in group.iter().enumerate() {
-        if in_group(i) {
-            members_of.entry(gi).or_default().push(i);
-        }
-    }
     let mut protos: Vec<Proto> = Vec::new();
+    let mut group_plans: Vec<Option<GroupPlan>> = Vec::new();
     for i in 0..nn {
         let node = &nodes[i];
         if in_group(i) {
             if last_member[group[i]] != i {
                 continue;
             }
-            let members = members_of.remove(&group[i]).unwrap_or_default();
+            let plan = plans.remove(&group[i]).expect("every group is planned");
             let mut reads: SmallVec<[Var; 4]> = SmallVec::new();
             let mut writes: SmallVec<[Var; 2]> = SmallVec::new();
-            let mut splat_reads: SmallVec<[Var; 2]> = SmallVec::new();
-            for &m in &members {
+            let mut unaligned_reads: SmallVec<[Var; 2]> =
+                plan.shifted_reads.iter().copied().collect();
+            for &m in &plan.members {
                 for &a in &nodes[m].args {
                     if let Atom::Var(r) = a {
                         let inside = producer[r.index()].is_some_and(|p| group[p] == group[i]);
@@ -692,7 +1027,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                             reads.push(r);
                         }
                         if matches!(nodes[m].class, Class::Splat | Class::Bcast(_)) {
-                            splat_reads.push(r);
+                            unaligned_reads.push(r);
                         }
                     }
                 }
@@ -700,18 +1035,26 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                     writes.push(nodes[m].out);
                 }
             }
-            // The first member is an elementwise op (an epilogue comes last).
-            let n = nodes[members[0]].n;
-            let scratch = if epilogue[i] { Epilogue::blocks(n) } else { 0 };
+            if !plan.stores_aligned {
+                // A result stored at a shift must not land in a buffer the
+                // loop reads.
+                unaligned_reads.extend(reads.iter().copied());
+            }
+            let scratch = if epilogue[i] {
+                Epilogue::blocks(plan.n)
+            } else {
+                0
+            };
             protos.push(Proto {
-                members,
+                members: plan.members.clone(),
                 reads,
                 writes,
-                splat_reads,
+                unaligned_reads,
                 fused: true,
-                n,
+                n: plan.n,
                 scratch,
             });
+            group_plans.push(Some(plan));
         } else {
             let mut reads: SmallVec<[Var; 4]> = SmallVec::new();
             for &a in &node.args {
@@ -725,11 +1068,12 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                 members: vec![i],
                 reads,
                 writes: SmallVec::from_slice(&[node.out]),
-                splat_reads: SmallVec::new(),
+                unaligned_reads: SmallVec::new(),
                 fused: false,
                 n: node.n,
                 scratch: 0,
             });
+            group_plans.push(None);
         }
     }
 
@@ -769,10 +1113,11 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                 _ => None,
             })
             .collect();
-        // Elementwise: a full-length operand's buffer can take a result in
-        // place (each chunk is read before it is written). Other operands
-        // are released only after the results have their buffers.
-        let in_place = |r: Var| p.fused && numel(r) == p.n && !p.splat_reads.contains(&r);
+        // Elementwise: a full-length operand read at shift zero can give
+        // its buffer to a result stored at shift zero (each chunk is read
+        // before it is written). Other operands are released only after
+        // the results have their buffers.
+        let in_place = |r: Var| p.fused && numel(r) == p.n && !p.unaligned_reads.contains(&r);
         for &(r, sl) in &dying {
             if in_place(r) {
                 slots.give(sl);
@@ -835,15 +1180,16 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
             }));
             continue;
         }
+        let plan = group_plans[si].as_ref().expect("fused steps have plans");
         let step = fuse_group(
-            p.n,
-            &p.members,
+            plan,
             &nodes,
+            &producer,
+            &group,
             &epilogue,
             scratch_slot[si],
             &p.reads,
             &loc,
-            &in_memory,
         );
         max_streams = max_streams.max(step.streams.len());
         steps.push(Step::Fused(step));
@@ -891,22 +1237,30 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
 /// Compiles one group to bytecode over registers and streams.
 #[allow(clippy::too_many_arguments)]
 fn fuse_group(
-    n: usize,
-    members: &[usize],
+    plan: &GroupPlan,
     nodes: &[Node],
+    producer: &[Option<usize>],
+    group: &[usize],
     epilogue: &[bool],
     scratch: Option<u32>,
     reads: &[Var],
     loc: &[Option<Loc>],
-    in_memory: &[bool],
 ) -> FusedStep {
-    let mut streams: Vec<(Loc, usize)> = Vec::new();
-    let mut stream_of: HashMap<(Var, usize), u16> = HashMap::new();
-    let mut stream = |streams: &mut Vec<(Loc, usize)>, v: Var, off: usize| -> u16 {
-        *stream_of.entry((v, off)).or_insert_with(|| {
-            streams.push((loc[v.index()].expect("operand placed"), off));
-            (streams.len() - 1) as u16
-        })
+    let n = plan.n;
+    let members = &plan.members;
+    let gid = group[members[0]];
+    let pos_of: HashMap<usize, usize> = members.iter().enumerate().map(|(k, &m)| (m, k)).collect();
+    let inside = |v: Var| -> Option<usize> {
+        let p = producer[v.index()]?;
+        (group[p] == gid).then(|| pos_of[&p])
+    };
+    let mut gen = Gen {
+        loc,
+        streams: Vec::new(),
+        stream_of: HashMap::new(),
+        pinned: Vec::new(),
+        splats: Vec::new(),
+        lits: HashMap::new(),
     };
     // Buffers this group reads: writing one of them directly would clobber
     // a later op's operand within the same chunk.
@@ -915,138 +1269,431 @@ fn fuse_group(
         .map(|r| loc[r.index()].expect("operand placed"))
         .collect();
 
-    // Last member reading each value, to recycle registers.
-    let mut last_read: HashMap<Var, usize> = HashMap::new();
-    for (k, &m) in members.iter().enumerate() {
-        for a in &nodes[m].args {
-            if let Atom::Var(r) = a {
-                last_read.insert(*r, k);
-            }
-        }
-    }
-
-    let mut nregs: u16 = 0;
-    let mut free: Vec<u16> = Vec::new();
-    let mut splats: Vec<(u16, SplatSrc)> = Vec::new();
-    let mut lit_reg: HashMap<u64, u16> = HashMap::new();
-    let mut value: HashMap<Var, Src> = HashMap::new();
-    let mut ops: Vec<Op> = Vec::new();
-    let mut stores: Vec<(u16, u16)> = Vec::new();
-    let mut pinned: Vec<u16> = Vec::new();
-
-    // Splatted registers are filled once per task, before the first chunk,
-    // so they never come from (or return to) the pool of op registers.
-    let mut fresh_reg = || -> u16 {
-        nregs += 1;
-        nregs - 1
-    };
-
+    let mut constant: HashMap<Var, u16> = HashMap::new();
+    let mut value: HashMap<(Var, isize), Src> = HashMap::new();
+    let mut prologue: Vec<Op> = Vec::new();
+    let mut body: Vec<Instr> = Vec::new();
+    let mut stores: Vec<Store> = Vec::new();
     let mut epi: Option<Epilogue> = None;
+
     for (k, &m) in members.iter().enumerate() {
         let node = &nodes[m];
+        let out = node.out;
         if epilogue[m] {
             let Atom::Var(v) = node.args[0] else {
                 unreachable!("an epilogue reduces a variable")
             };
-            streams.push((Loc::Slot(scratch.expect("scratch for the epilogue")), 0));
-            let partials = (streams.len() - 1) as u16;
+            let src = match constant.get(&v) {
+                Some(&r) => Src::Reg(r),
+                None => *value.get(&(v, 0)).unwrap_or(&Src::Reg(gen.lit(0.0))),
+            };
+            gen.streams
+                .push((Loc::Slot(scratch.expect("scratch for the epilogue")), 0));
+            let partials = (gen.streams.len() - 1) as u16;
+            let (lo, hi) = valid(node.arg_n[0], 0, n);
             epi = Some(Epilogue {
-                src: value[&v],
+                src,
+                lo,
+                hi,
                 max: node.reduce_max,
                 partials,
-                out: stream(&mut streams, node.out, 0),
+                out: gen.stream(out, 0),
                 eqn: node.eqn as u32,
             });
             continue;
         }
-        let mut args = [Src::Reg(0); 3];
-        if node.class == Class::Splat {
-            let r = match node.args[0] {
-                Atom::Lit(l) => *lit_reg.entry(l.0.to_bits()).or_insert_with(|| {
-                    let r = fresh_reg();
-                    splats.push((r, SplatSrc::Lit(l.0)));
-                    r
-                }),
-                Atom::Var(v) => {
-                    let s = stream(&mut streams, v, node.offs[0]);
-                    let r = fresh_reg();
-                    splats.push((r, SplatSrc::Mem(s, node.eqn as u32)));
-                    r
+        if plan.uniform[k] {
+            let r = if node.class == Class::Splat {
+                match node.args[0] {
+                    Atom::Lit(l) => gen.lit(l.0),
+                    Atom::Var(v) => {
+                        let s = gen.stream(v, node.offs[0] as isize);
+                        let r = gen.vreg(true);
+                        gen.splats.push((r, SplatSrc::Mem(s, node.eqn as u32)));
+                        r
+                    }
                 }
+            } else {
+                let Class::Ew(code) = node.class else {
+                    unreachable!("constants are splats or elementwise")
+                };
+                let mut args = [Src::Reg(0); 3];
+                for (j, &a) in node.args.iter().enumerate() {
+                    args[j] = Src::Reg(match a {
+                        Atom::Lit(l) => gen.lit(l.0),
+                        Atom::Var(v) => constant[&v],
+                    });
+                }
+                let r = gen.vreg(true);
+                let (lo, hi) = valid(node.n, 0, n);
+                prologue.push(Op {
+                    code,
+                    out: Src::Reg(r),
+                    args,
+                    lo,
+                    hi,
+                    pos: 0,
+                    eqn: node.eqn as u32,
+                });
+                r
             };
-            pinned.push(r);
-            value.insert(node.out, Src::Reg(r));
-            if in_memory[node.out.index()] {
-                let s = stream(&mut streams, node.out, 0);
-                stores.push((r, s));
+            constant.insert(out, r);
+            if plan.store[k].is_some() {
+                let (lo, hi) = valid(node.n, 0, n);
+                stores.push(Store {
+                    reg: r,
+                    stream: gen.stream(out, 0),
+                    lo,
+                    hi,
+                });
             }
             continue;
         }
-        for (i, &a) in node.args.iter().enumerate() {
-            args[i] = match a {
-                Atom::Lit(l) => Src::Reg(*lit_reg.entry(l.0.to_bits()).or_insert_with(|| {
-                    let r = fresh_reg();
-                    splats.push((r, SplatSrc::Lit(l.0)));
-                    pinned.push(r);
-                    r
-                })),
-                Atom::Var(v) => match value.get(&v) {
-                    Some(&s) => s,
-                    None => Src::Mem(stream(&mut streams, v, node.offs[i])),
-                },
-            };
-        }
-        let code = match node.class {
-            Class::Ew(c) | Class::Bcast(c) => c,
-            Class::Alias(_) | Class::Splat | Class::Kernel => unreachable!("not an op"),
-        };
-        let out_loc = loc[node.out.index()];
-        let out = if in_memory[node.out.index()]
-            && !read_locs.contains(&out_loc.expect("result placed"))
-        {
-            Src::Mem(stream(&mut streams, node.out, 0))
-        } else {
-            let r = free.pop().unwrap_or_else(&mut fresh_reg);
-            if in_memory[node.out.index()] {
-                let s = stream(&mut streams, node.out, 0);
-                stores.push((r, s));
-                pinned.push(r);
+        for &s in &plan.shifts[k] {
+            let (lo, hi) = valid(node.n, s, n);
+            if lo >= hi {
+                // Nothing to compute (an empty value): readers see empty
+                // ranges too.
+                let r = gen.lit(0.0);
+                value.insert((out, s), Src::Reg(r));
+                continue;
             }
-            Src::Reg(r)
-        };
-        value.insert(node.out, out);
-        ops.push(Op {
-            code,
-            out,
-            args,
-            eqn: node.eqn as u32,
-        });
-        // Registers whose value is dead after this op return to the pool
-        // (after the output took its own, so an op never overwrites its
-        // operand).
-        for a in &node.args {
-            if let Atom::Var(v) = a {
-                if last_read.get(v) == Some(&k) {
-                    if let Some(&Src::Reg(r)) = value.get(v) {
-                        if !pinned.contains(&r) && !free.contains(&r) {
-                            free.push(r);
+            // Operand `j` at this shift: its source and the loop range on
+            // which the node reads it.
+            let operand = |gen: &mut Gen, j: usize| -> (Src, (usize, usize)) {
+                let at = s - node.place(j);
+                let range = node.arg_range(j, at, (lo, hi), n);
+                let src = match node.args[j] {
+                    // Never read: the range is empty.
+                    _ if range.0 >= range.1 => Src::Reg(gen.lit(0.0)),
+                    Atom::Lit(l) => Src::Reg(gen.lit(l.0)),
+                    Atom::Var(v) => {
+                        let shift = at + node.offs[j] as isize;
+                        match (constant.get(&v), inside(v)) {
+                            (Some(&r), _) => Src::Reg(r),
+                            (None, Some(_)) => *value
+                                .get(&(v, shift))
+                                .expect("producers are computed at every shift read"),
+                            (None, None) => Src::Mem(gen.stream(v, shift)),
+                        }
+                    }
+                };
+                (src, range)
+            };
+            let stored_here = plan.store[k] == Some(s);
+            let result = match node.class {
+                Class::Ew(_) | Class::Bcast(_) => {
+                    let mut args = [Src::Reg(0); 3];
+                    let (code, pos) = match node.class {
+                        Class::Bcast(code) => {
+                            let Atom::Var(v) = node.args[0] else {
+                                unreachable!("broadcast loads read a variable")
+                            };
+                            args[0] = Src::Mem(gen.stream(v, node.offs[0] as isize));
+                            (code, s)
+                        }
+                        Class::Ew(code) => {
+                            for j in 0..node.args.len() {
+                                args[j] = operand(&mut gen, j).0;
+                            }
+                            (code, 0)
+                        }
+                        _ => unreachable!(),
+                    };
+                    let direct = stored_here
+                        && !read_locs.contains(&loc[out.index()].expect("result placed"));
+                    let dst = if direct {
+                        Src::Mem(gen.stream(out, s))
+                    } else {
+                        Src::Reg(gen.vreg(stored_here))
+                    };
+                    body.push(Instr::Op(Op {
+                        code,
+                        out: dst,
+                        args,
+                        lo,
+                        hi,
+                        pos,
+                        eqn: node.eqn as u32,
+                    }));
+                    dst
+                }
+                Class::Pad(_) => {
+                    let (src, keep) = operand(&mut gen, 0);
+                    let whole = node.offs[0] == 0
+                        && node.args[0]
+                            .as_var()
+                            .and_then(inside)
+                            .is_some_and(|p| nodes[members[p]].n == node.arg_n[0]);
+                    match src {
+                        // The operand's register holds it on `keep` and is
+                        // read nowhere else: zero the rest in place.
+                        Src::Reg(r)
+                            if whole && (!gen.pinned[r as usize] || stored_reg(&stores, r)) =>
+                        {
+                            if stored_here {
+                                gen.pinned[r as usize] = true;
+                            }
+                            body.push(Instr::Zero {
+                                reg: r,
+                                lo,
+                                hi,
+                                keep,
+                            });
+                            Src::Reg(r)
+                        }
+                        _ => {
+                            let r = gen.vreg(stored_here);
+                            let parts = if keep.0 < keep.1 {
+                                SmallVec::from_slice(&[(src, keep.0, keep.1)])
+                            } else {
+                                SmallVec::new()
+                            };
+                            body.push(Instr::Assemble {
+                                out: r,
+                                lo,
+                                hi,
+                                parts,
+                                eqn: node.eqn as u32,
+                            });
+                            Src::Reg(r)
                         }
                     }
                 }
+                Class::Concat => {
+                    let mut parts = SmallVec::new();
+                    for j in 0..node.args.len() {
+                        let (src, range) = operand(&mut gen, j);
+                        if range.0 < range.1 {
+                            parts.push((src, range.0, range.1));
+                        }
+                    }
+                    let r = gen.vreg(stored_here);
+                    body.push(Instr::Assemble {
+                        out: r,
+                        lo,
+                        hi,
+                        parts,
+                        eqn: node.eqn as u32,
+                    });
+                    Src::Reg(r)
+                }
+                Class::Splat | Class::Alias(_) | Class::Kernel => unreachable!("not an op"),
+            };
+            if stored_here {
+                if let Src::Reg(r) = result {
+                    stores.push(Store {
+                        reg: r,
+                        stream: gen.stream(out, s),
+                        lo,
+                        hi,
+                    });
+                }
+            }
+            value.insert((out, s), result);
+        }
+    }
+    if let Some(Epilogue {
+        src: Src::Reg(r), ..
+    }) = epi
+    {
+        gen.pinned[r as usize] = true;
+    }
+    let Gen {
+        streams,
+        pinned,
+        mut splats,
+        ..
+    } = gen;
+
+    // Physical registers: pinned ones first, the rest recycled after their
+    // last read (an instruction's result never shares a register with its
+    // operands, as it is assigned before they are released).
+    let nv = pinned.len();
+    let mut last = vec![usize::MAX; nv];
+    for (i, ins) in body.iter().enumerate() {
+        for_each_read(ins, |r| last[r as usize] = i);
+    }
+    let mut phys: Vec<Option<u16>> = vec![None; nv];
+    let mut nregs: u16 = 0;
+    for (v, &p) in pinned.iter().enumerate() {
+        if p {
+            phys[v] = Some(nregs);
+            nregs += 1;
+        }
+    }
+    let mut free: Vec<u16> = Vec::new();
+    for (i, ins) in body.iter().enumerate() {
+        let def = match ins {
+            Instr::Op(Op {
+                out: Src::Reg(r), ..
+            })
+            | Instr::Assemble { out: r, .. } => Some(*r),
+            _ => None,
+        };
+        if let Some(r) = def {
+            if phys[r as usize].is_none() {
+                phys[r as usize] = Some(free.pop().unwrap_or_else(|| {
+                    nregs += 1;
+                    nregs - 1
+                }));
             }
         }
-        // A result nobody reads (only stored) frees nothing; one never read
-        // and not stored would be dead code, which was removed.
+        let mut dying: SmallVec<[u16; 4]> = SmallVec::new();
+        for_each_read(ins, |r| {
+            if last[r as usize] == i && !pinned[r as usize] && !dying.contains(&r) {
+                dying.push(r);
+            }
+        });
+        for r in dying {
+            free.push(phys[r as usize].expect("read after written"));
+        }
+    }
+    let map = |s: &mut Src| {
+        if let Src::Reg(r) = s {
+            *r = phys[*r as usize].expect("register assigned");
+        }
+    };
+    let map_op = |op: &mut Op| {
+        map(&mut op.out);
+        let k = arity(op.code);
+        op.args[..k].iter_mut().for_each(map);
+    };
+    prologue.iter_mut().for_each(map_op);
+    for ins in &mut body {
+        match ins {
+            Instr::Op(op) => map_op(op),
+            Instr::Zero { reg, .. } => *reg = phys[*reg as usize].expect("register assigned"),
+            Instr::Assemble { out, parts, .. } => {
+                *out = phys[*out as usize].expect("register assigned");
+                parts.iter_mut().for_each(|(s, _, _)| map(s));
+            }
+        }
+    }
+    for (r, _) in &mut splats {
+        *r = phys[*r as usize].expect("register assigned");
+    }
+    for st in &mut stores {
+        st.reg = phys[st.reg as usize].expect("register assigned");
+    }
+    if let Some(e) = &mut epi {
+        map(&mut e.src);
     }
     let nregs = nregs as usize;
+    let (chunk, stride) = Fused::chunk_for(n, nregs);
     let fused = Fused {
         n,
-        chunk: Fused::chunk_for(n, nregs),
+        chunk,
+        stride,
         nregs,
         splats,
-        ops,
+        prologue,
+        body,
         stores,
         epilogue: epi,
     };
     FusedStep { fused, streams }
+}
+
+/// Streams and virtual registers of a group being compiled.
+struct Gen<'a> {
+    loc: &'a [Option<Loc>],
+    streams: Vec<(Loc, isize)>,
+    stream_of: HashMap<(Var, isize), u16>,
+    /// Per virtual register: whether it lives for the whole task (constants,
+    /// stored and reduced values).
+    pinned: Vec<bool>,
+    splats: Vec<(u16, SplatSrc)>,
+    lits: HashMap<u64, u16>,
+}
+
+impl Gen<'_> {
+    /// The stream of `v`'s buffer whose loop index zero is element `off`.
+    fn stream(&mut self, v: Var, off: isize) -> u16 {
+        let Gen {
+            loc,
+            streams,
+            stream_of,
+            ..
+        } = self;
+        *stream_of.entry((v, off)).or_insert_with(|| {
+            streams.push((loc[v.index()].expect("operand placed"), off));
+            (streams.len() - 1) as u16
+        })
+    }
+
+    fn vreg(&mut self, pin: bool) -> u16 {
+        self.pinned.push(pin);
+        (self.pinned.len() - 1) as u16
+    }
+
+    /// The register splatted with literal `v`.
+    fn lit(&mut self, v: f64) -> u16 {
+        if let Some(&r) = self.lits.get(&v.to_bits()) {
+            return r;
+        }
+        let r = self.vreg(true);
+        self.splats.push((r, SplatSrc::Lit(v)));
+        self.lits.insert(v.to_bits(), r);
+        r
+    }
+}
+
+/// Whether virtual register `r` is stored at the end of each chunk.
+fn stored_reg(stores: &[Store], r: u16) -> bool {
+    stores.iter().any(|s| s.reg == r)
+}
+
+/// The number of operands an op reads (a broadcast load reads a stream by
+/// position, so none as such).
+fn arity(code: Code) -> usize {
+    match code {
+        Code::Tile(_) | Code::Repeat(_) => 0,
+        Code::Select => 3,
+        Code::Neg
+        | Code::Exp
+        | Code::Log
+        | Code::Log1p
+        | Code::Expm1
+        | Code::Sqrt
+        | Code::Sin
+        | Code::Cos
+        | Code::Tan
+        | Code::Atan
+        | Code::Tanh
+        | Code::Abs
+        | Code::Sign
+        | Code::Square
+        | Code::IntPow(_)
+        | Code::Copy => 1,
+        Code::Add
+        | Code::Sub
+        | Code::Mul
+        | Code::Div
+        | Code::Pow
+        | Code::Max
+        | Code::Min
+        | Code::Cmp(_) => 2,
+    }
+}
+
+/// Calls `f` on every register an instruction reads.
+fn for_each_read(ins: &Instr, mut f: impl FnMut(u16)) {
+    match ins {
+        Instr::Op(op) => {
+            for a in &op.args[..arity(op.code)] {
+                if let Src::Reg(r) = a {
+                    f(*r);
+                }
+            }
+        }
+        Instr::Zero { reg, .. } => f(*reg),
+        Instr::Assemble { parts, .. } => {
+            for (s, _, _) in parts {
+                if let Src::Reg(r) = s {
+                    f(*r);
+                }
+            }
+        }
+    }
 }

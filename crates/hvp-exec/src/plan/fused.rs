@@ -1,12 +1,24 @@
-//! Fused elementwise loops: a small register bytecode run chunk by chunk.
+//! Fused loops: a small register bytecode run chunk by chunk over the flat
+//! index space of a group's output.
 //!
-//! A group of elementwise equations over `n` elements compiles to a list of
-//! [`Op`]s over operands that are either *registers* (chunk-sized scratch
-//! arrays on the stack, which stay in L1) or *streams* (the group's input and
-//! output buffers, offset to the current chunk). Execution is op-at-a-time
-//! over a chunk, so each op is a tight loop the compiler vectorizes, and only
-//! the group's live-out values ever reach memory. Literals and broadcast
-//! scalars are splatted into registers once per task.
+//! A group of elementwise equations (with the slices, pads, concatenations
+//! and broadcasts between them) compiles to a list of [`Instr`]s over
+//! operands that are either *registers* (chunk-sized scratch arrays on the
+//! stack, which stay in L1) or *streams* (the group's input and output
+//! buffers). Execution is instruction-at-a-time over a chunk, so each
+//! instruction is a tight loop the compiler vectorizes, and only the group's
+//! live-out values ever reach memory.
+//!
+//! Every instruction computes one value at one *shift*: at loop index `i` it
+//! produces element `i + shift` of the value, and it runs only over the loop
+//! indices where that element exists (its valid range `lo..hi`). A slice is
+//! thus a stream read at an offset, a pad is a range outside which the
+//! value is zero, and a producer needed at two offsets (`x[1:]` and
+//! `x[:-1]` of one computed `x`) is computed twice, once per shift. Only
+//! the chunks that straddle a range boundary see partial ranges.
+//!
+//! Literals and broadcast scalars are splatted into registers once per task,
+//! and ops whose operands are all such constants run once per task too.
 //!
 //! Chunks never interact, so a large group is split over threads in fixed
 //! blocks of chunks and gives the same bits on any thread count.
@@ -14,6 +26,7 @@
 use hvp_ir::CmpOp;
 use hvp_tensor::Float;
 use rayon::prelude::*;
+use smallvec::SmallVec;
 use std::mem::MaybeUninit;
 
 /// Elements of the per-task register file (32 KiB of f64).
@@ -26,7 +39,7 @@ pub(crate) const MAX_CHUNK: usize = 256;
 /// them ("4K aliasing"), which measured 2x slower.
 const PAD: usize = 8;
 /// Elements per parallel task.
-const PAR_BLOCK: usize = 1 << 13;
+pub(crate) const PAR_BLOCK: usize = 1 << 13;
 /// `n * ops` above which a group is split over threads.
 const PAR_WORK: usize = 1 << 17;
 
@@ -58,30 +71,82 @@ pub(crate) enum Code {
     Min,
     Cmp(CmpOp),
     Select,
-    /// `out[i] = src[i % period]` over the group's positions; the operand
-    /// is a stream read from its base.
+    /// `out[i] = src[(i + pos) % period]`; the operand is a stream read
+    /// from its base.
     Tile(usize),
-    /// `out[i] = src[i / repeat]`, likewise.
+    /// `out[i] = src[(i + pos) / repeat]`, likewise.
     Repeat(usize),
+}
+
+impl Code {
+    /// Rough cost relative to an add, for capping recomputation.
+    pub fn cost(self) -> usize {
+        match self {
+            Code::Exp
+            | Code::Log
+            | Code::Log1p
+            | Code::Expm1
+            | Code::Sin
+            | Code::Cos
+            | Code::Tan
+            | Code::Atan
+            | Code::Tanh
+            | Code::Pow => 8,
+            Code::IntPow(p) if !(-2..=3).contains(&p) => 4,
+            Code::Div | Code::Sqrt => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// Where an operand lives during a chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Src {
-    /// Register `r`: `regs[r * chunk..][..chunk]`.
+    /// Register `r`: `regs[r * stride..][..chunk]`, element `k` belonging
+    /// to loop index `chunk start + k`.
     Reg(u16),
-    /// Stream `k`: the group's `k`-th buffer, from the chunk's start.
+    /// Stream `k`: the group's `k`-th buffer, element `i` belonging to loop
+    /// index `i` (the stream's base already includes its shift).
     Mem(u16),
 }
 
-/// One instruction: `out = code(args...)` over a chunk.
+/// One instruction: `out = code(args...)` over the loop indices `lo..hi`.
 #[derive(Clone, Debug)]
 pub(crate) struct Op {
     pub code: Code,
     pub out: Src,
     pub args: [Src; 3],
+    pub lo: usize,
+    pub hi: usize,
+    /// Position shift of a `Tile`/`Repeat` load.
+    pub pos: isize,
     /// The equation it came from, for finiteness reports.
     pub eqn: u32,
+}
+
+/// A fused instruction.
+#[derive(Clone, Debug)]
+pub(crate) enum Instr {
+    Op(Op),
+    /// A pad in place: register `reg` holds its operand on `keep`; the
+    /// rest of `lo..hi` becomes zero (those elements of the operand are
+    /// never read).
+    Zero {
+        reg: u16,
+        lo: usize,
+        hi: usize,
+        keep: (usize, usize),
+    },
+    /// `out` on `lo..hi`: each part's source on the part's range (sorted,
+    /// disjoint), zero elsewhere. A concatenation, or a pad of a value that
+    /// cannot be zeroed in place.
+    Assemble {
+        out: u16,
+        lo: usize,
+        hi: usize,
+        parts: SmallVec<[(Src, usize, usize); 3]>,
+        eqn: u32,
+    },
 }
 
 /// Where a splatted register gets its value.
@@ -93,32 +158,50 @@ pub(crate) enum SplatSrc {
     Mem(u16, u32),
 }
 
+/// A register copied to a stream at the end of each chunk, on `lo..hi`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Store {
+    pub reg: u16,
+    pub stream: u16,
+    pub lo: usize,
+    pub hi: usize,
+}
+
 /// A compiled fused group.
 #[derive(Clone, Debug)]
 pub(crate) struct Fused {
+    /// Loop length.
     pub n: usize,
     pub chunk: usize,
+    /// Distance between registers in elements.
+    pub stride: usize,
     pub nregs: usize,
     pub splats: Vec<(u16, SplatSrc)>,
-    pub ops: Vec<Op>,
+    /// Ops over splatted registers only, run once per task on whole
+    /// registers (their results are constant too).
+    pub prologue: Vec<Op>,
+    pub body: Vec<Instr>,
     /// Register values copied to streams at the end of each chunk (values
-    /// whose buffer is also an input of this group).
-    pub stores: Vec<(u16, u16)>,
+    /// whose buffer is also an input of this group, or constants).
+    pub stores: Vec<Store>,
     /// A full reduction of one value, folded into the loop.
     pub epilogue: Option<Epilogue>,
 }
 
-/// A sum or maximum of all `n` elements of one group value, computed as the
+/// A sum or maximum of all elements of one group value, computed as the
 /// chunks go by instead of storing the value and reducing it afterwards.
 ///
-/// Each block of `PAR_BLOCK` elements folds into `LANES` accumulators (lane
-/// = position within the chunk modulo `LANES`) combined by a fixed tree;
-/// block results land in a scratch stream and are folded in block order.
-/// Sequential and parallel runs use the same blocks, so the bits do not
-/// depend on the thread count.
+/// Each block of `PAR_BLOCK` loop indices folds into `LANES` accumulators
+/// (lane = position within the chunk's part of the value modulo `LANES`)
+/// combined by a fixed tree; block results land in a scratch stream and are
+/// folded in block order. Sequential and parallel runs use the same blocks
+/// and chunks, so the bits do not depend on the thread count.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Epilogue {
     pub src: Src,
+    /// Loop indices where the reduced value lives.
+    pub lo: usize,
+    pub hi: usize,
     pub max: bool,
     /// Scratch stream of `n.div_ceil(PAR_BLOCK)` block results.
     pub partials: u16,
@@ -212,30 +295,39 @@ unsafe impl<T> Send for Streams<'_, T> {}
 unsafe impl<T> Sync for Streams<'_, T> {}
 
 impl Fused {
-    /// Chunk length for a group needing `nregs` registers over `n` elements.
-    pub fn chunk_for(n: usize, nregs: usize) -> usize {
-        let c = (REG_ELEMS / nregs.max(1))
-            .saturating_sub(PAD)
-            .min(MAX_CHUNK);
+    /// Chunk length and register stride for a group needing `nregs`
+    /// registers over `n` loop indices.
+    pub fn chunk_for(n: usize, nregs: usize) -> (usize, usize) {
+        let nregs = nregs.max(1);
+        let c = (REG_ELEMS / nregs).saturating_sub(PAD).min(MAX_CHUNK);
         let c = if c >= 16 { c & !7 } else { c.max(1) };
-        c.min(n.max(1))
+        let c = c.min(n.max(1));
+        // Without room for the padding (hundreds of registers), pack them.
+        let stride = if nregs * (c + PAD) <= REG_ELEMS {
+            c + PAD
+        } else {
+            c
+        };
+        (c, stride)
     }
 
-    /// Distance between registers in elements.
-    fn stride(&self) -> usize {
-        self.chunk + PAD
+    /// Instructions run per chunk (and once per task), for statistics.
+    pub fn op_count(&self) -> usize {
+        self.prologue.len() + self.body.len()
     }
 
     /// Runs the group; with `check`, returns the first (lowest equation)
     /// non-finite value produced.
     ///
     /// # Safety
-    /// Every stream pointer must address at least `n` valid elements; output
-    /// streams must not overlap any other stream (the compiler only writes a
-    /// stream directly when that holds, and routes the rest through
-    /// `stores`).
+    /// Every stream pointer, offset by any loop index inside the valid
+    /// range of an instruction that uses it, must address a valid element;
+    /// output streams must not overlap any other stream at the same loop
+    /// index in another chunk, nor at another loop index of the same chunk
+    /// (the compiler only writes a stream directly when that holds, and
+    /// routes the rest through `stores`).
     pub unsafe fn run<T: Float>(&self, s: Streams<'_, T>, check: bool) -> Found {
-        let work = self.n.saturating_mul(self.ops.len().max(1));
+        let work = self.n.saturating_mul(self.body.len().max(1));
         let parallel = !check
             && work >= PAR_WORK
             && self.n >= 2 * PAR_BLOCK
@@ -294,7 +386,7 @@ impl Fused {
         found
     }
 
-    /// Runs elements `lo..hi` chunk by chunk on this thread, with AVX2
+    /// Runs loop indices `lo..hi` chunk by chunk on this thread, with AVX2
     /// code where the CPU has it. Only the vector width differs (no FMA
     /// contraction), so both paths give the same bits.
     unsafe fn run_range<T: Float>(
@@ -334,26 +426,55 @@ impl Fused {
         hi: usize,
         check: bool,
     ) -> (Found, T) {
-        debug_assert!(self.nregs * self.stride() <= REG_ELEMS);
+        debug_assert!(self.nregs * self.stride <= REG_ELEMS);
         let mut file = [MaybeUninit::<T>::uninit(); REG_ELEMS];
         let regs = file.as_mut_ptr() as *mut T;
         let c = self.chunk;
-        let rs = self.stride();
+        let rs = self.stride;
         let mut found: Found = None;
+        let reg = |r: u16| -> *mut T {
+            // SAFETY: register `r` lies inside the file (nregs * stride <= REG_ELEMS).
+            unsafe { regs.add(r as usize * rs) }
+        };
+        let stream = |k: u16| s.ptrs[k as usize] as *mut T;
         for &(r, src) in &self.splats {
             let v = match src {
                 SplatSrc::Lit(v) => T::from_f64(v),
-                // SAFETY: streams hold at least one element.
+                // SAFETY: streams read by splats hold at least one element.
                 SplatSrc::Mem(k, eqn) => {
-                    let v = unsafe { *(s.ptrs[k as usize] as *const T) };
+                    let v = unsafe { *stream(k) };
                     if check && !v.is_finite() && eqn != u32::MAX {
                         found = earlier(found, Some((eqn, v.to_f64())));
                     }
                     v
                 }
             };
-            // SAFETY: register `r` lies inside the file (nregs * stride <= REG_ELEMS).
-            unsafe { std::slice::from_raw_parts_mut(regs.add(r as usize * rs), c) }.fill(v);
+            // SAFETY: inside the register file.
+            unsafe { std::slice::from_raw_parts_mut(reg(r), c) }.fill(v);
+        }
+        for op in &self.prologue {
+            let at = |src: Src| match src {
+                Src::Reg(r) => reg(r),
+                Src::Mem(_) => unreachable!("prologue ops read registers"),
+            };
+            // SAFETY: whole registers, the output distinct from the operands.
+            unsafe {
+                exec(
+                    op.code,
+                    at(op.out),
+                    at(op.args[0]),
+                    at(op.args[1]),
+                    at(op.args[2]),
+                    c,
+                )
+            };
+            if check && op.lo < op.hi {
+                // SAFETY: just written.
+                let out = unsafe { std::slice::from_raw_parts(at(op.out), c) };
+                if let Some(v) = out.iter().find(|v| !v.is_finite()) {
+                    found = earlier(found, Some((op.eqn, Float::to_f64(*v))));
+                }
+            }
         }
         let mut acc = [match &self.epilogue {
             Some(e) => e.identity::<T>(),
@@ -361,56 +482,143 @@ impl Fused {
         }; LANES];
         let mut start = lo;
         while start < hi {
-            let len = c.min(hi - start);
-            let at = |src: Src| -> *mut T {
+            let end = (start + c).min(hi);
+            // Address of operand `src` at loop index `i` of this chunk.
+            let at = |src: Src, i: usize| -> *mut T {
                 match src {
-                    // SAFETY: inside the register file.
-                    Src::Reg(r) => unsafe { regs.add(r as usize * rs) },
-                    // SAFETY: `start + len <= n` and streams hold `n` elements.
-                    Src::Mem(k) => unsafe { (s.ptrs[k as usize] as *mut T).add(start) },
+                    // SAFETY: `i - start < c`, inside the register.
+                    Src::Reg(r) => unsafe { reg(r).add(i - start) },
+                    // Streams are addressed by loop index; the pointer is
+                    // dereferenced only inside valid ranges.
+                    Src::Mem(k) => stream(k).wrapping_add(i),
                 }
             };
-            for op in &self.ops {
-                if let (Code::Tile(_) | Code::Repeat(_), Src::Mem(k)) = (op.code, op.args[0]) {
-                    // SAFETY: the operand stream holds `n / repeat` (or
-                    // `period`) elements and the output `len`.
-                    unsafe {
-                        let src = s.ptrs[k as usize] as *const T;
-                        let out = std::slice::from_raw_parts_mut(at(op.out), len);
-                        broadcast_load(op.code, src, start, out);
+            for ins in &self.body {
+                match ins {
+                    Instr::Op(op) => {
+                        let a = start.max(op.lo);
+                        let b = end.min(op.hi);
+                        if a >= b {
+                            continue;
+                        }
+                        let len = b - a;
+                        if let (Code::Tile(_) | Code::Repeat(_), Src::Mem(k)) =
+                            (op.code, op.args[0])
+                        {
+                            // SAFETY: positions `a + pos..b + pos` lie in
+                            // the broadcast's result, whose operand the
+                            // stream holds; the output holds `len`.
+                            unsafe {
+                                let out = std::slice::from_raw_parts_mut(at(op.out, a), len);
+                                let p = (a as isize + op.pos) as usize;
+                                broadcast_load(op.code, stream(k), p, out);
+                            }
+                        } else {
+                            // SAFETY: operands and the output are valid on
+                            // the op's range and the output overlaps no
+                            // operand.
+                            unsafe {
+                                exec(
+                                    op.code,
+                                    at(op.out, a),
+                                    at(op.args[0], a),
+                                    at(op.args[1], a),
+                                    at(op.args[2], a),
+                                    len,
+                                )
+                            };
+                        }
+                        if check {
+                            // SAFETY: just written, `len` elements.
+                            let out = unsafe { std::slice::from_raw_parts(at(op.out, a), len) };
+                            if let Some(v) = out.iter().find(|v| !v.is_finite()) {
+                                found = earlier(found, Some((op.eqn, Float::to_f64(*v))));
+                            }
+                        }
                     }
-                    continue;
-                }
-                // SAFETY: operands and the output are valid for `len`
-                // elements and the output never overlaps an operand.
-                unsafe {
-                    exec(
-                        op.code,
-                        at(op.out),
-                        at(op.args[0]),
-                        at(op.args[1]),
-                        at(op.args[2]),
-                        len,
-                    )
-                };
-                if check {
-                    // SAFETY: just written, `len` elements.
-                    let out = unsafe { std::slice::from_raw_parts(at(op.out), len) };
-                    if let Some(v) = out.iter().find(|v| !v.is_finite()) {
-                        found = earlier(found, Some((op.eqn, Float::to_f64(*v))));
+                    &Instr::Zero {
+                        reg: r,
+                        lo: zlo,
+                        hi: zhi,
+                        keep,
+                    } => {
+                        for (x, y) in [(zlo, keep.0), (keep.1, zhi)] {
+                            let (a, b) = (start.max(x), end.min(y));
+                            if a < b {
+                                // SAFETY: inside the register.
+                                unsafe {
+                                    std::slice::from_raw_parts_mut(at(Src::Reg(r), a), b - a)
+                                }
+                                .fill(T::zero());
+                            }
+                        }
+                    }
+                    Instr::Assemble {
+                        out,
+                        lo: alo,
+                        hi: ahi,
+                        parts,
+                        eqn,
+                    } => {
+                        let (a, b) = (start.max(*alo), end.min(*ahi));
+                        if a >= b {
+                            continue;
+                        }
+                        let o = Src::Reg(*out);
+                        let mut i = a;
+                        let zero = |from: usize, to: usize| {
+                            if from < to {
+                                // SAFETY: inside the register.
+                                unsafe { std::slice::from_raw_parts_mut(at(o, from), to - from) }
+                                    .fill(T::zero());
+                            }
+                        };
+                        for &(src, plo, phi) in parts {
+                            let (pa, pb) = (a.max(plo), b.min(phi));
+                            if pa >= pb {
+                                continue;
+                            }
+                            zero(i, pa);
+                            // SAFETY: the part's source is valid on its
+                            // range; the output is another register.
+                            unsafe {
+                                std::ptr::copy_nonoverlapping(at(src, pa), at(o, pa), pb - pa)
+                            };
+                            i = pb;
+                        }
+                        zero(i, b);
+                        if check {
+                            // SAFETY: just written.
+                            let v = unsafe { std::slice::from_raw_parts(at(o, a), b - a) };
+                            if let Some(v) = v.iter().find(|v| !v.is_finite()) {
+                                found = earlier(found, Some((*eqn, Float::to_f64(*v))));
+                            }
+                        }
                     }
                 }
             }
             if let Some(epi) = &self.epilogue {
-                // SAFETY: the reduced value is valid for `len` elements.
-                let v = unsafe { std::slice::from_raw_parts(at(epi.src), len) };
-                epi.accumulate(&mut acc, v);
+                let (a, b) = (start.max(epi.lo), end.min(epi.hi));
+                if a < b {
+                    // SAFETY: the reduced value is valid on its range.
+                    let v = unsafe { std::slice::from_raw_parts(at(epi.src, a), b - a) };
+                    epi.accumulate(&mut acc, v);
+                }
             }
-            for &(r, k) in &self.stores {
-                // SAFETY: register and stream ranges are valid and distinct.
-                unsafe { std::ptr::copy_nonoverlapping(at(Src::Reg(r)), at(Src::Mem(k)), len) };
+            for st in &self.stores {
+                let (a, b) = (start.max(st.lo), end.min(st.hi));
+                if a < b {
+                    // SAFETY: register and stream ranges are valid and distinct.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            at(Src::Reg(st.reg), a),
+                            at(Src::Mem(st.stream), a),
+                            b - a,
+                        )
+                    };
+                }
             }
-            start += len;
+            start = end;
         }
         let part = match &self.epilogue {
             Some(epi) => epi.finish(acc),

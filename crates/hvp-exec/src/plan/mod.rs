@@ -2,11 +2,19 @@
 //! buffers assigned by liveness.
 //!
 //! Compilation removes reshapes and other pure relabelings (they share their
-//! operand's buffer), drops dead equations, groups elementwise equations of
-//! equal length into fused loops (see `fused`), and gives every value that
-//! must reach memory a buffer: the caller's output buffer when it is an
-//! output, else a workspace buffer recycled from a value that is already
-//! dead. Inputs are read in place from the caller's slices.
+//! operand's buffer), drops dead equations, groups elementwise equations
+//! into fused loops (see `fused`), and gives every value that must reach
+//! memory a buffer: the caller's output buffer when it is an output, else a
+//! workspace buffer recycled from a value that is already dead. Inputs are
+//! read in place from the caller's slices.
+//!
+//! A fused loop runs over the flat index space of its longest result.
+//! Slices, zero pads and concatenations that act on the outermost non-unit
+//! axis map flat ranges to flat ranges, so they fuse too: a slice is a read
+//! at an offset, a pad a range outside which the value is zero, and a cheap
+//! producer read at several offsets (`x[1:]` and `x[:-1]` of a computed `x`)
+//! is recomputed at each offset rather than stored. Recomputation is capped:
+//! past the cap the producer is stored and read back at its offsets.
 //!
 //! ```
 //! use hvp_ir::{parse, DType};
@@ -104,7 +112,9 @@ impl Plan {
     /// When on, every equation's result is checked after it is computed and
     /// a NaN or infinity is reported as [`ExecError::NonFinite`] naming the
     /// first equation that produced one. Checked runs do not split fused
-    /// loops over threads.
+    /// loops over threads. Like dead equations, elements that no output
+    /// depends on (the part of a value a slice drops) are not computed and
+    /// so not checked.
     pub fn set_check_finite(&mut self, on: bool) {
         self.check_finite = on;
     }
@@ -147,7 +157,7 @@ impl Plan {
             match step {
                 Step::Fused(f) => {
                     s.fused_groups += 1;
-                    s.fused_ops += f.fused.ops.len();
+                    s.fused_ops += f.fused.op_count();
                 }
                 Step::Kernel(_) => s.kernels += 1,
             }
@@ -196,16 +206,16 @@ impl Plan {
                     streams.extend(
                         f.streams
                             .iter()
-                            .map(|&(l, off)| ctx.ptr(l).wrapping_add(off) as usize),
+                            .map(|&(l, off)| ctx.ptr(l).wrapping_offset(off) as usize),
                     );
                     let s = Streams::<T> {
                         ptrs: streams,
                         _t: std::marker::PhantomData,
                     };
-                    // SAFETY: every stream addresses a buffer of the group's
-                    // length (or one element for a splatted scalar) that
-                    // stays alive for the call, and the compiler never writes
-                    // a stream that the group also reads.
+                    // SAFETY: every stream, at the loop indices where the
+                    // group uses it, addresses elements of a buffer that
+                    // stays alive for the call, and the compiler never
+                    // writes a stream that the group also reads.
                     let found = unsafe { f.fused.run(s, self.check_finite) };
                     if let Some((eqn, value)) = found {
                         return Err(self.non_finite(eqn, value));

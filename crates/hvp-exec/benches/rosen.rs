@@ -1,0 +1,114 @@
+//! The Rosenbrock gradient and Hessian-vector product as compiled plans,
+//! against hand-written single-pass loops.
+//!
+//! `cargo bench -p hvp-exec --bench rosen [-- n=1000000] [-- threads=1]`
+//!
+//! The graphs are the ones the facade derives for the chained Rosenbrock
+//! function (`grad` and forward-over-reverse `hvp`), pasted in text form so
+//! that this crate needs no transforms. Each figure is the best of several
+//! batches; nothing here asserts a time.
+
+use hvp_exec::Plan;
+use hvp_ir::parse;
+use std::hint::black_box;
+use std::time::Instant;
+
+fn grad_graph(n: usize) -> String {
+    let m = n - 1;
+    format!(
+        "graph f64 (%0: [{n}]) {{\n  %1: [{m}] = slice{{start=[0],limit=[{m}],stride=[1]}} %0\n  %2: [{m}] = slice{{start=[1],limit=[{n}],stride=[1]}} %0\n  %3: [{m}] = integer_pow{{n=2}} %1\n  %4: [{m}] = sub %2, %3\n  %7: [{m}] = sub 1.0, %1\n  %11: [{m}] = mul %1, 2.0\n  %12: [{m}] = mul %4, 2.0\n  %13: [{m}] = mul %7, 2.0\n  %15: [{m}] = neg %13\n  %17: [{m}] = mul 100.0, %12\n  %18: [{m}] = neg %17\n  %19: [{m}] = mul %18, %11\n  %20: [{m}] = add %15, %19\n  %21: [{n}] = pad{{low=[1],high=[0],interior=[0]}} %17\n  %22: [{n}] = pad{{low=[0],high=[1],interior=[0]}} %20\n  %23: [{n}] = add %21, %22\n  return %23\n}}"
+    )
+}
+
+fn hvp_graph(n: usize) -> String {
+    let m = n - 1;
+    format!(
+        "graph f64 (%0: [{n}], %1: [{n}]) {{\n  %2: [{m}] = slice{{start=[0],limit=[{m}],stride=[1]}} %0\n  %3: [{m}] = slice{{start=[0],limit=[{m}],stride=[1]}} %1\n  %4: [{m}] = slice{{start=[1],limit=[{n}],stride=[1]}} %0\n  %5: [{m}] = slice{{start=[1],limit=[{n}],stride=[1]}} %1\n  %6: [{m}] = integer_pow{{n=2}} %2\n  %7: [{m}] = mul %2, 2.0\n  %8: [{m}] = mul %3, %7\n  %9: [{m}] = sub %4, %6\n  %10: [{m}] = neg %8\n  %11: [{m}] = add %5, %10\n  %13: [{m}] = neg %3\n  %14: [{m}] = mul %3, 2.0\n  %15: [{m}] = mul %9, 2.0\n  %16: [{m}] = mul %11, 2.0\n  %18: [{m}] = mul %13, 2.0\n  %20: [{m}] = neg %18\n  %21: [{m}] = mul 100.0, %15\n  %22: [{m}] = mul %16, 100.0\n  %23: [{m}] = neg %21\n  %24: [{m}] = neg %22\n  %26: [{m}] = mul %24, %7\n  %27: [{m}] = mul %14, %23\n  %28: [{m}] = add %26, %27\n  %30: [{m}] = add %20, %28\n  %32: [{n}] = pad{{low=[1],high=[0],interior=[0]}} %22\n  %34: [{n}] = pad{{low=[0],high=[1],interior=[0]}} %30\n  %36: [{n}] = add %32, %34\n  return %36\n}}"
+    )
+}
+
+/// The gradient in one vectorizable pass.
+fn grad_by_hand(x: &[f64], g: &mut [f64]) {
+    let n = x.len();
+    let (a, b) = (x[0], x[1]);
+    g[0] = -400.0 * a * (b - a * a) - 2.0 * (1.0 - a);
+    for (gi, w) in g[1..n - 1].iter_mut().zip(x.windows(3)) {
+        let (p, a, b) = (w[0], w[1], w[2]);
+        *gi = 200.0 * (a - p * p) - 400.0 * a * (b - a * a) - 2.0 * (1.0 - a);
+    }
+    g[n - 1] = 200.0 * (x[n - 1] - x[n - 2] * x[n - 2]);
+}
+
+/// Best time of `reps` batches of `iters` calls, in seconds per call.
+fn best(reps: usize, iters: usize, mut f: impl FnMut()) -> f64 {
+    (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..iters {
+                f();
+            }
+            t.elapsed().as_secs_f64() / iters as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |k: &str| {
+        args.iter()
+            .find_map(|a| a.strip_prefix(k))
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    let n = arg("n=").unwrap_or(1_000_000);
+    if let Some(t) = arg("threads=") {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+            .unwrap();
+    }
+    let x: Vec<f64> = (0..n)
+        .map(|i| if i % 2 == 0 { -1.2 } else { 1.0 })
+        .collect();
+    let v = vec![1.0 / (n as f64).sqrt(); n];
+    let mut out = vec![0.0; n];
+    let iters = (20_000_000 / n).clamp(1, 2000);
+    let hand = best(9, iters, || {
+        grad_by_hand(black_box(&x), &mut out);
+        black_box(&out);
+    });
+    let expected = out.clone();
+    let grad = Plan::compile(&parse(&grad_graph(n)).unwrap()).unwrap();
+    let hvp = Plan::compile(&parse(&hvp_graph(n)).unwrap()).unwrap();
+    let mut wg = grad.workspace::<f64>();
+    let mut wh = hvp.workspace::<f64>();
+    let tg = best(9, iters, || {
+        grad.run(&mut wg, &[&x], &mut [&mut out]).unwrap();
+        black_box(&out);
+    });
+    let err = out
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    let th = best(9, iters, || {
+        hvp.run(&mut wh, &[&x, &v], &mut [&mut out]).unwrap();
+        black_box(&out);
+    });
+    println!(
+        "rosenbrock n = {n}, {} threads; grad {:?}; hvp {:?}",
+        rayon::current_num_threads(),
+        grad.stats(),
+        hvp.stats()
+    );
+    println!("  hand-written gradient {:9.1} us", hand * 1e6);
+    println!(
+        "  plan gradient         {:9.1} us   {:.2}x hand   (max |diff| {err:.1e})",
+        tg * 1e6,
+        tg / hand
+    );
+    println!(
+        "  plan hvp              {:9.1} us   {:.2}x grad",
+        th * 1e6,
+        th / tg
+    );
+}
