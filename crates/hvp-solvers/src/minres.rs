@@ -42,6 +42,17 @@ pub struct MinresParams<T> {
     pub max_iters: Option<usize>,
     /// Solve `(A − shift · I) x = b`. Default `0`.
     pub shift: T,
+    /// When the residual estimate meets the tolerance, recompute the true
+    /// residual (one product) and accept only if it does too. In finite
+    /// precision the recurrence can drift from the truth by about
+    /// `ε κ ‖A‖ ‖x‖`, so on ill-conditioned systems with large solutions
+    /// the estimate alone would claim a residual never attained. Default
+    /// `true`.
+    pub check_residual: bool,
+    /// Restarts from the current `x` on the true residual (iterative
+    /// refinement) when the check fails; all cycles share `max_iters`.
+    /// Default `3`.
+    pub max_restarts: usize,
 }
 
 impl<T: Float> Default for MinresParams<T> {
@@ -51,6 +62,8 @@ impl<T: Float> Default for MinresParams<T> {
             atol: T::zero(),
             max_iters: None,
             shift: T::zero(),
+            check_residual: true,
+            max_restarts: 3,
         }
     }
 }
@@ -82,22 +95,26 @@ pub struct MinresSolution<T> {
 /// * `x0`: initial guess (`None` is zero; one extra product otherwise).
 /// * `precond`: `M⁻¹`, symmetric positive definite.
 ///
-/// Statuses: [`Status::Converged`]; [`Status::LeastSquares`] (singular
-/// system, `b` not in the range: `x` minimizes `‖r‖`, not necessarily with
-/// minimum norm); [`Status::MaxIterations`]; [`Status::Breakdown`] for an
-/// indefinite preconditioner or a non-finite value. When the Lanczos
-/// process finds an invariant subspace the residual is recomputed (one
-/// more product) and decides between `Converged` and `LeastSquares`. A
-/// zero `b` returns `x = 0` at once.
+/// Statuses: [`Status::Converged`] (with
+/// [`check_residual`](MinresParams::check_residual), confirmed on the true
+/// residual); [`Status::LeastSquares`] (singular system, `b` not in the
+/// range: `x` satisfies the normal equations to tolerance, but is not
+/// necessarily the minimum-norm solution); [`Status::MaxIterations`];
+/// [`Status::Breakdown`] for an indefinite preconditioner, a non-finite
+/// value, or [`Breakdown::Stagnation`] when the true residual misses the
+/// tolerance after every restart. When the Lanczos process finds an
+/// invariant subspace the true residual decides between `Converged` and
+/// `LeastSquares`. A zero `b` returns `x = 0` at once.
 ///
-/// [`Stats`]: `iterations` counts products with `A` in the loop;
-/// `operator_applications` adds one for `x0` and one for an
-/// invariant-subspace check; `preconditioner_applications` is one per
-/// iteration plus one at the start (plus one with both `x0` and a
-/// preconditioner, for `‖b‖_{M⁻¹}`); `residual_norms` holds `‖r_0‖` and
-/// the residual estimate after each iteration.
+/// [`Stats`]: `iterations` counts MINRES steps (products with `A` in the
+/// loop) over all cycles; `operator_applications` adds one for `x0` and
+/// one per true-residual check; `preconditioner_applications` is one per
+/// step plus one per cycle (plus one with both `x0` and a preconditioner,
+/// for `‖b‖_{M⁻¹}`); `residual_norms` holds the residual at the start of
+/// each cycle and the estimate after each step.
 ///
-/// `Err` only for invalid input or a failing operator.
+/// `Err` only for invalid input or a failing operator. Work vectors are
+/// allocated once per call.
 pub fn minres<T: Float, A: LinOp<T> + ?Sized>(
     a: &A,
     b: &[T],
@@ -124,40 +141,189 @@ pub fn minres<T: Float, A: LinOp<T> + ?Sized>(
     }
     let max_iters = params.max_iters.unwrap_or(5 * n);
     let op_err = check::op_err(NAME);
-    let eps = T::epsilon();
-    let shift = params.shift;
+    let zero = T::zero();
 
     let mut stats = Stats::with_capacity(max_iters.min(4096) + 1, Status::MaxIterations);
-    let mut x = vec![T::zero(); n];
-    let done = |x: Vec<T>, residual_norm: T, ar_norm: T, ar_norms: Vec<T>, a_norm: T, a_cond: T| {
-        let x_norm = nrm2(&x);
-        MinresSolution {
-            x,
-            residual_norm,
-            ar_norm,
-            ar_norms,
-            a_norm,
-            a_cond,
-            x_norm,
-        }
+    let mut est = Estimates {
+        rnorm: zero,
+        ar_norm: zero,
+        ar_norms: Vec::with_capacity(max_iters.min(4096)),
+        a_norm: zero,
+        a_cond: zero,
     };
-    let zero = T::zero();
+    let mut x = vec![T::zero(); n];
     if nrm2(b) <= zero {
         stats.residual_norms.push(zero);
         stats.status = Status::Converged;
-        return Ok((done(x, zero, zero, Vec::new(), zero, zero), stats));
+        return Ok((est.solution(x), stats));
     }
-
-    // r1 = b − (A − σI) x0; y = M⁻¹ r1; β₁ = √(r1ᵀ y).
-    let mut r1 = b.to_vec();
-    let mut y = vec![T::zero(); n];
-    if let Some(x0) = x0 {
-        x.copy_from_slice(x0);
-        a.apply(&x, &mut y).map_err(&op_err)?;
+    let mut w = Work::new(n);
+    // residual = b − (A − σI) x, into w.r1.
+    let true_residual = |x: &[T], w: &mut Work<T>, stats: &mut Stats<T>| {
+        a.apply(x, &mut w.y).map_err(&op_err)?;
         stats.operator_applications += 1;
-        axpy(-T::one(), &y, &mut r1);
-        axpy(shift, &x, &mut r1);
+        w.r1.copy_from_slice(b);
+        axpy(-T::one(), &w.y, &mut w.r1);
+        axpy(params.shift, x, &mut w.r1);
+        Ok::<(), SolverError>(())
+    };
+    match x0 {
+        Some(x0) => {
+            x.copy_from_slice(x0);
+            true_residual(&x, &mut w, &mut stats)?;
+        }
+        None => w.r1.copy_from_slice(b),
     }
+    // ‖b‖ in the norm of the residual estimates (the M⁻¹-norm with a
+    // preconditioner, known from the first cycle when x0 = 0).
+    let bnorm = match (x0, precond) {
+        (_, None) => Some(nrm2(b)),
+        (None, Some(_)) => None,
+        (Some(_), Some(m)) => {
+            m.apply(b, &mut w.y).map_err(&op_err)?;
+            stats.preconditioner_applications += 1;
+            Some(dot(b, &w.y).max(zero).sqrt())
+        }
+    };
+    let mut threshold = bnorm.map(|bn| (params.rtol * bn).max(params.atol));
+    // After a cycle whose estimate converged (or whose Krylov space was
+    // exhausted), the true residual is computed and the next cycle starts
+    // by measuring it: with no budget it only checks, with budget it is a
+    // restart (iterative refinement).
+    let mut pending: Option<CycleEnd<T>> = None;
+    let mut restarts = 0;
+    loop {
+        let budget = match &pending {
+            None => max_iters - stats.iterations,
+            Some(CycleEnd::Estimate) if restarts < params.max_restarts => {
+                restarts += 1;
+                max_iters - stats.iterations
+            }
+            Some(_) => 0,
+        };
+        let end = cycle(
+            a,
+            precond,
+            params,
+            &mut x,
+            &mut w,
+            &mut threshold,
+            budget,
+            &mut stats,
+            &mut est,
+        )?;
+        match end {
+            CycleEnd::AtStart => {
+                stats.status = Status::Converged;
+                break;
+            }
+            CycleEnd::Done(Status::MaxIterations) if budget == 0 && pending.is_some() => {
+                stats.status = match pending {
+                    Some(CycleEnd::Invariant) => Status::LeastSquares,
+                    _ if stats.iterations >= max_iters => Status::MaxIterations,
+                    _ => Status::Breakdown(Breakdown::Stagnation),
+                };
+                break;
+            }
+            CycleEnd::Done(status) => {
+                stats.status = status;
+                break;
+            }
+            CycleEnd::Estimate if !params.check_residual => {
+                stats.status = Status::Converged;
+                break;
+            }
+            CycleEnd::Estimate | CycleEnd::Invariant => {
+                true_residual(&x, &mut w, &mut stats)?;
+                pending = Some(end);
+            }
+        }
+    }
+    Ok((est.solution(x), stats))
+}
+
+/// The running estimates reported in [`MinresSolution`].
+struct Estimates<T> {
+    rnorm: T,
+    ar_norm: T,
+    ar_norms: Vec<T>,
+    a_norm: T,
+    a_cond: T,
+}
+
+impl<T: Float> Estimates<T> {
+    fn solution(self, x: Vec<T>) -> MinresSolution<T> {
+        let x_norm = nrm2(&x);
+        MinresSolution {
+            x,
+            residual_norm: self.rnorm,
+            ar_norm: self.ar_norm,
+            ar_norms: self.ar_norms,
+            a_norm: self.a_norm,
+            a_cond: self.a_cond,
+            x_norm,
+        }
+    }
+}
+
+/// Work vectors of one call, shared by its cycles.
+struct Work<T> {
+    r1: Vec<T>,
+    r2: Vec<T>,
+    y: Vec<T>,
+    v: Vec<T>,
+    w: Vec<T>,
+    w1: Vec<T>,
+    w2: Vec<T>,
+}
+
+impl<T: Float> Work<T> {
+    fn new(n: usize) -> Self {
+        let z = || vec![T::zero(); n];
+        Work {
+            r1: z(),
+            r2: z(),
+            y: z(),
+            v: z(),
+            w: z(),
+            w1: z(),
+            w2: z(),
+        }
+    }
+}
+
+/// How one MINRES cycle ended.
+#[derive(Debug, Clone, PartialEq)]
+enum CycleEnd<T> {
+    /// The starting residual already met the tolerance (no step taken).
+    AtStart,
+    /// The residual estimate met the tolerance.
+    Estimate,
+    /// `β ≈ 0`: the Krylov space is invariant.
+    Invariant,
+    /// Any other end, with its final status.
+    Done(Status<T>),
+}
+
+/// One MINRES cycle on `(A − σI) e = r` (`r` in `w.r1`), adding `e` into
+/// `x`. Sets the threshold from `β₁` when it is not yet known (the first
+/// cycle with a preconditioner and no `x0`).
+#[allow(clippy::too_many_arguments)]
+fn cycle<T: Float, A: LinOp<T> + ?Sized>(
+    a: &A,
+    precond: Option<&dyn LinOp<T>>,
+    params: &MinresParams<T>,
+    x: &mut [T],
+    w: &mut Work<T>,
+    threshold: &mut Option<T>,
+    budget: usize,
+    stats: &mut Stats<T>,
+    est: &mut Estimates<T>,
+) -> Result<CycleEnd<T>, SolverError> {
+    let op_err = check::op_err(NAME);
+    let zero = T::zero();
+    let eps = T::epsilon();
+    let shift = params.shift;
     let precondition = |r: &[T], z: &mut [T], stats: &mut Stats<T>| -> Result<(), SolverError> {
         match precond {
             Some(m) => {
@@ -168,78 +334,66 @@ pub fn minres<T: Float, A: LinOp<T> + ?Sized>(
         }
         Ok(())
     };
-    precondition(&r1, &mut y, &mut stats)?;
-    let beta1_sq = dot(&r1, &y);
+    // y = M⁻¹ r1; β₁ = √(r1ᵀ y).
+    precondition(&w.r1, &mut w.y, stats)?;
+    let beta1_sq = dot(&w.r1, &w.y);
     if !beta1_sq.is_finite() {
-        stats.status = Status::Breakdown(Breakdown::NonFinite);
-        return Ok((done(x, T::nan(), T::nan(), Vec::new(), zero, zero), stats));
+        return Ok(CycleEnd::Done(Status::Breakdown(Breakdown::NonFinite)));
     }
     if beta1_sq < zero {
-        stats.status = Status::Breakdown(Breakdown::IndefinitePreconditioner);
-        return Ok((done(x, T::nan(), T::nan(), Vec::new(), zero, zero), stats));
+        return Ok(CycleEnd::Done(Status::Breakdown(
+            Breakdown::IndefinitePreconditioner,
+        )));
     }
     let beta1 = beta1_sq.sqrt();
-    // ‖b‖ in the norm the residual estimates use.
-    let bnorm = match (x0, precond) {
-        (None, _) => beta1,
-        (Some(_), None) => nrm2(b),
-        (Some(_), Some(m)) => {
-            let mut mb = vec![T::zero(); n];
-            m.apply(b, &mut mb).map_err(&op_err)?;
-            stats.preconditioner_applications += 1;
-            dot(b, &mb).max(zero).sqrt()
-        }
-    };
-    let threshold = (params.rtol * bnorm).max(params.atol);
+    let threshold = *threshold.get_or_insert((params.rtol * beta1).max(params.atol));
     stats.residual_norms.push(beta1);
+    est.rnorm = beta1;
     if beta1 <= threshold {
-        stats.status = Status::Converged;
-        return Ok((done(x, beta1, zero, Vec::new(), zero, zero), stats));
+        return Ok(CycleEnd::AtStart);
+    }
+    if budget == 0 {
+        return Ok(CycleEnd::Done(Status::MaxIterations));
     }
 
-    let mut r2 = r1.clone();
-    let mut v = vec![T::zero(); n];
-    let mut w = vec![T::zero(); n];
-    let mut w1 = vec![T::zero(); n];
-    let mut w2 = vec![T::zero(); n];
-    let mut ar_norms = Vec::with_capacity(max_iters.min(4096));
-
+    w.r2.copy_from_slice(&w.r1);
+    w.w.fill(zero);
+    w.w1.fill(zero);
+    w.w2.fill(zero);
     let (mut oldb, mut beta, mut dbar, mut epsln) = (zero, beta1, zero, zero);
     let mut phibar = beta1;
-    let (mut rhs1, mut rhs2) = (beta1, zero);
     let mut tnorm2 = zero;
     let (mut gmax, mut gmin) = (zero, T::max_value());
     let (mut cs, mut sn) = (-T::one(), zero);
-    let (mut rnorm, mut ar_norm, mut a_norm, mut a_cond) = (beta1, zero, zero, zero);
 
-    for itn in 1..=max_iters {
+    for itn in 1..=budget {
         // Lanczos step: v = y / β; y = (A − σI) v − (β/β_old) r1 − (α/β) r2.
         let s = T::one() / beta;
-        for (vi, &yi) in v.iter_mut().zip(&y) {
+        for (vi, &yi) in w.v.iter_mut().zip(&w.y) {
             *vi = s * yi;
         }
-        a.apply(&v, &mut y).map_err(&op_err)?;
+        a.apply(&w.v, &mut w.y).map_err(&op_err)?;
         stats.operator_applications += 1;
-        stats.iterations = itn;
-        axpy(-shift, &v, &mut y);
+        stats.iterations += 1;
+        axpy(-shift, &w.v, &mut w.y);
         if itn >= 2 {
-            axpy(-beta / oldb, &r1, &mut y);
+            axpy(-beta / oldb, &w.r1, &mut w.y);
         }
-        let alfa = dot(&v, &y);
-        axpy(-alfa / beta, &r2, &mut y);
+        let alfa = dot(&w.v, &w.y);
+        axpy(-alfa / beta, &w.r2, &mut w.y);
         // r1 ← r2, r2 ← y, y ← M⁻¹ r2 (buffers rotate; nothing allocates).
-        std::mem::swap(&mut r1, &mut r2);
-        std::mem::swap(&mut r2, &mut y);
-        precondition(&r2, &mut y, &mut stats)?;
+        std::mem::swap(&mut w.r1, &mut w.r2);
+        std::mem::swap(&mut w.r2, &mut w.y);
+        precondition(&w.r2, &mut w.y, stats)?;
         oldb = beta;
-        let beta_sq = dot(&r2, &y);
+        let beta_sq = dot(&w.r2, &w.y);
         if !(beta_sq.is_finite() && alfa.is_finite()) {
-            stats.status = Status::Breakdown(Breakdown::NonFinite);
-            break;
+            return Ok(CycleEnd::Done(Status::Breakdown(Breakdown::NonFinite)));
         }
         if beta_sq < zero {
-            stats.status = Status::Breakdown(Breakdown::IndefinitePreconditioner);
-            break;
+            return Ok(CycleEnd::Done(Status::Breakdown(
+                Breakdown::IndefinitePreconditioner,
+            )));
         }
         beta = beta_sq.sqrt();
         tnorm2 += alfa * alfa + oldb * oldb + beta * beta;
@@ -251,7 +405,7 @@ pub fn minres<T: Float, A: LinOp<T> + ?Sized>(
         epsln = sn * beta;
         dbar = -cs * beta;
         let root = gbar.hypot(dbar);
-        ar_norm = phibar * root;
+        est.ar_norm = phibar * root;
         let gamma = gbar.hypot(beta).max(eps);
         cs = gbar / gamma;
         sn = beta / gamma;
@@ -260,61 +414,40 @@ pub fn minres<T: Float, A: LinOp<T> + ?Sized>(
 
         // x ← x + φ w with w = (v − ε w1 − δ w2) / γ.
         let denom = T::one() / gamma;
-        std::mem::swap(&mut w1, &mut w2);
-        std::mem::swap(&mut w2, &mut w);
-        for ((wi, &vi), (&w1i, &w2i)) in w.iter_mut().zip(&v).zip(w1.iter().zip(&w2)) {
+        std::mem::swap(&mut w.w1, &mut w.w2);
+        std::mem::swap(&mut w.w2, &mut w.w);
+        for ((wi, &vi), (&w1i, &w2i)) in w.w.iter_mut().zip(&w.v).zip(w.w1.iter().zip(&w.w2)) {
             *wi = (vi - oldeps * w1i - delta * w2i) * denom;
         }
-        axpy(phi, &w, &mut x);
+        axpy(phi, &w.w, x);
 
         gmax = gmax.max(gamma);
         gmin = gmin.min(gamma);
-        let zk = rhs1 / gamma;
-        rhs1 = rhs2 - delta * zk;
-        rhs2 = -epsln * zk;
+        est.a_norm = tnorm2.sqrt();
+        est.a_cond = gmax / gmin;
+        est.rnorm = phibar;
+        stats.residual_norms.push(phibar);
+        est.ar_norms.push(est.ar_norm);
 
-        a_norm = tnorm2.sqrt();
-        a_cond = gmax / gmin;
-        rnorm = phibar;
-        stats.residual_norms.push(rnorm);
-        ar_norms.push(ar_norm);
-
-        if !rnorm.is_finite() {
-            stats.status = Status::Breakdown(Breakdown::NonFinite);
-            break;
+        if !phibar.is_finite() {
+            return Ok(CycleEnd::Done(Status::Breakdown(Breakdown::NonFinite)));
         }
-        if rnorm <= threshold {
-            stats.status = Status::Converged;
-            break;
+        if phibar <= threshold {
+            return Ok(CycleEnd::Estimate);
         }
         // ‖A r_{k−1}‖ / (‖A‖ ‖r_{k−1}‖), the least-squares test.
-        let ls_test = if a_norm > zero {
-            root / a_norm
+        let ls_test = if est.a_norm > zero {
+            root / est.a_norm
         } else {
             T::infinity()
         };
         if ls_test <= params.rtol {
-            stats.status = Status::LeastSquares;
-            break;
+            return Ok(CycleEnd::Done(Status::LeastSquares));
         }
-        // β = 0: the Krylov space is invariant and the next step would
-        // divide by zero. Decide by the true residual.
-        if beta <= T::from_f64(10.0) * eps * a_norm {
-            let mut ax = std::mem::take(&mut v);
-            a.apply(&x, &mut ax).map_err(&op_err)?;
-            stats.operator_applications += 1;
-            let mut r = b.to_vec();
-            axpy(-T::one(), &ax, &mut r);
-            axpy(shift, &x, &mut r);
-            let true_norm = nrm2(&r);
-            stats.status = if true_norm <= (params.rtol * nrm2(b)).max(params.atol) {
-                Status::Converged
-            } else {
-                Status::LeastSquares
-            };
-            rnorm = true_norm;
-            break;
+        // β = 0: the next step would divide by zero.
+        if beta <= T::from_f64(10.0) * eps * est.a_norm {
+            return Ok(CycleEnd::Invariant);
         }
     }
-    Ok((done(x, rnorm, ar_norm, ar_norms, a_norm, a_cond), stats))
+    Ok(CycleEnd::Done(Status::MaxIterations))
 }

@@ -31,6 +31,10 @@ pub enum Breakdown {
     /// The symmetric tridiagonal eigenproblem (Lanczos, SLQ) did not
     /// converge.
     TridiagonalEigen,
+    /// The residual estimate met the tolerance but the true residual did
+    /// not, even after restarts: the attainable accuracy at this
+    /// conditioning and precision is above the tolerance.
+    Stagnation,
 }
 
 impl fmt::Display for Breakdown {
@@ -39,6 +43,7 @@ impl fmt::Display for Breakdown {
             Breakdown::NonFinite => "a non-finite value appeared",
             Breakdown::IndefinitePreconditioner => "the preconditioner is not positive definite",
             Breakdown::TridiagonalEigen => "the tridiagonal eigenproblem did not converge",
+            Breakdown::Stagnation => "the true residual stagnated above the tolerance",
         })
     }
 }

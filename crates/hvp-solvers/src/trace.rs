@@ -114,7 +114,14 @@ fn sample_blocks<T: Float, A: LinOp<T> + ?Sized>(
     let mut done = 0;
     while done < p.samples {
         let k = bs.min(p.samples - done);
-        rng.fill(p.probe, &mut z[..k * n]);
+        // One fill per probe, so the stream of probes does not depend on
+        // the block size (and matches SLQ's for the same seed).
+        for zi in z
+            .chunks_exact_mut(n.max(1))
+            .take(if n == 0 { 0 } else { k })
+        {
+            rng.fill(p.probe, zi);
+        }
         a.apply_many(k, &z[..k * n], &mut az[..k * n])
             .map_err(check::op_err(solver))?;
         stats.operator_applications += k;
@@ -223,7 +230,12 @@ pub fn hutch_plus_plus<T: Float, A: LinOp<T> + ?Sized>(
 
     // Sketch Y = A S, orthonormalized in place into Q (rank r ≤ k).
     let mut s = vec![T::zero(); k * n];
-    rng.fill(params.probe, &mut s);
+    for si in s
+        .chunks_exact_mut(n.max(1))
+        .take(if n == 0 { 0 } else { k })
+    {
+        rng.fill(params.probe, si);
+    }
     let mut q = vec![T::zero(); k * n];
     a.apply_many(k, &s, &mut q).map_err(&op_err)?;
     stats.operator_applications += k;
@@ -253,7 +265,12 @@ pub fn hutch_plus_plus<T: Float, A: LinOp<T> + ?Sized>(
 
     // Remainder: probes projected off Q, then Hutchinson.
     let mut gs = vec![T::zero(); g * n];
-    rng.fill(params.probe, &mut gs);
+    for gi in gs
+        .chunks_exact_mut(n.max(1))
+        .take(if n == 0 { 0 } else { g })
+    {
+        rng.fill(params.probe, gi);
+    }
     for gi in gs
         .chunks_exact_mut(n.max(1))
         .take(if n == 0 { 0 } else { g })
