@@ -104,7 +104,8 @@ pub struct CgSolution<T> {
 ///
 /// `Err` only for invalid input (lengths, shapes, non-finite `b` or `x0`,
 /// tolerances, radius) or a failing operator. Work vectors are allocated
-/// once per call; the loop allocates nothing but the residual history.
+/// once per call and the loop allocates nothing (the residual history is
+/// reserved for 4096 entries and grows, amortized, only beyond).
 pub fn cg<T: Float, A: LinOp<T> + ?Sized>(
     a: &A,
     b: &[T],

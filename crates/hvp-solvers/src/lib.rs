@@ -24,7 +24,8 @@
 //! boundary, a least-squares solution, an invariant subspace, a breakdown —
 //! are statuses; `Err` is only for invalid input (lengths, shapes,
 //! non-finite inputs, parameters) or a failing operator, and nothing
-//! panics. Work vectors are allocated once per call, not per iteration.
+//! panics. Work vectors are allocated once per call, not per iteration
+//! (`tests/alloc.rs` counts allocations against iteration counts).
 //! Symmetric algorithms assume `A = Aᵀ` without checking
 //! ([`LinOp::is_symmetric`](hvp_linop::LinOp::is_symmetric) is a
 //! construction flag that matrices symmetric only up to rounding do not

@@ -114,7 +114,8 @@ pub struct MinresSolution<T> {
 /// each cycle and the estimate after each step.
 ///
 /// `Err` only for invalid input or a failing operator. Work vectors are
-/// allocated once per call.
+/// allocated once per call, shared by the cycles; the loop allocates
+/// nothing (histories are reserved for 4096 entries).
 pub fn minres<T: Float, A: LinOp<T> + ?Sized>(
     a: &A,
     b: &[T],
