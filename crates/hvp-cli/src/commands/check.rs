@@ -1,0 +1,160 @@
+//! `hvp check`: the self-checks of a prepared Hessian operator, each with
+//! PASS or FAIL: finite value and gradient, symmetry (`uᵀHv = vᵀHu`), the
+//! operator's mode against every other AD mode, and a central-difference
+//! spot check. Exit status 1 when any check fails.
+
+use crate::cli::{CheckArgs, DTypeArg};
+use crate::commands::eval::InputInfo;
+use crate::output::{fmt_num, print_json, print_text};
+use crate::session::Session;
+use anyhow::{Context, Result};
+use hvp::{Float, HessianOperator, HvpMode, Real, SelfCheck};
+use serde::Serialize;
+
+/// One check's outcome.
+#[derive(Debug, Serialize)]
+pub struct CheckResult {
+    /// What was checked.
+    pub name: String,
+    /// The measured relative discrepancy.
+    pub discrepancy: f64,
+    /// The tolerance it is held to.
+    pub tolerance: f64,
+    /// Whether it passed.
+    pub passed: bool,
+}
+
+impl From<SelfCheck> for CheckResult {
+    fn from(c: SelfCheck) -> CheckResult {
+        CheckResult {
+            name: c.name,
+            discrepancy: c.discrepancy,
+            tolerance: c.tolerance,
+            passed: c.passed,
+        }
+    }
+}
+
+/// What `hvp check` reports (also its JSON form).
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    /// The expression (or `f from FILE`).
+    pub expression: String,
+    /// `f32` or `f64`.
+    pub dtype: &'static str,
+    /// The inputs in order.
+    pub inputs: Vec<InputInfo>,
+    /// The mode of the operator under test.
+    pub mode: &'static str,
+    /// The seed of the probe directions.
+    pub seed: u64,
+    /// Every check.
+    pub checks: Vec<CheckResult>,
+    /// Whether all passed.
+    pub passed: bool,
+}
+
+/// Runs `hvp check`; returns 0 when every check passes, 1 otherwise.
+pub fn run(args: &CheckArgs) -> Result<u8> {
+    let s = Session::open(&args.function)?;
+    let report = match args.function.dtype {
+        DTypeArg::F32 => checks::<f32>(&s, args)?,
+        DTypeArg::F64 => checks::<f64>(&s, args)?,
+    };
+    if args.function.json {
+        print_json(&report)?;
+    } else {
+        print_text(&render(&report))?;
+    }
+    Ok(if report.passed {
+        crate::EXIT_OK
+    } else {
+        crate::EXIT_CHECK_FAILED
+    })
+}
+
+/// Runs the checks in precision `T`.
+pub fn checks<T: Real>(s: &Session, args: &CheckArgs) -> Result<CheckReport> {
+    let f = s.function();
+    let x: Vec<T> = s.point();
+    let mode: HvpMode = args.mode.into();
+    let op = HessianOperator::with_mode(f, &x, mode).context("preparing the Hessian operator")?;
+    let finite = Float::to_f64(op.value()).is_finite()
+        && op.gradient().iter().all(|&g| Float::to_f64(g).is_finite());
+    let mut checks = vec![CheckResult {
+        name: "value and gradient are finite".into(),
+        discrepancy: if finite { 0.0 } else { f64::INFINITY },
+        tolerance: 0.0,
+        passed: finite,
+    }];
+    checks.push(
+        op.check_symmetry(args.seed)
+            .context("symmetry check")?
+            .into(),
+    );
+    for other in [
+        HvpMode::ForwardOverReverse,
+        HvpMode::ReverseOverForward,
+        HvpMode::ReverseOverReverse,
+    ] {
+        if other != mode {
+            checks.push(
+                op.check_modes(other, args.seed)
+                    .with_context(|| format!("cross-check against {}", other.name()))?
+                    .into(),
+            );
+        }
+    }
+    if mode != HvpMode::CentralDifference {
+        checks.push(
+            op.check_finite_differences(args.seed)
+                .context("finite-difference check")?
+                .into(),
+        );
+    }
+    let passed = checks.iter().all(|c| c.passed);
+    Ok(CheckReport {
+        expression: s.describe(),
+        dtype: T::DTYPE.name(),
+        inputs: InputInfo::all(s),
+        mode: mode.name(),
+        seed: args.seed,
+        checks,
+        passed,
+    })
+}
+
+/// The text form of a report.
+pub fn render(r: &CheckReport) -> String {
+    let mut out = format!(
+        "self-checks of the Hessian of {} ({}, {}, seed {})\n",
+        r.expression, r.mode, r.dtype, r.seed
+    );
+    let w = r
+        .checks
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for c in &r.checks {
+        let verdict = if c.passed { "PASS" } else { "FAIL" };
+        let pad = " ".repeat(w - c.name.chars().count());
+        if c.tolerance > 0.0 {
+            out += &format!(
+                "  {verdict}  {}{pad}  discrepancy {:>8}  tolerance {}\n",
+                c.name,
+                fmt_num(c.discrepancy, 2),
+                fmt_num(c.tolerance, 2)
+            );
+        } else {
+            out += &format!("  {verdict}  {}\n", c.name);
+        }
+    }
+    let failed = r.checks.iter().filter(|c| !c.passed).count();
+    out += &if failed == 0 {
+        format!("all {} checks passed\n", r.checks.len())
+    } else {
+        format!("{failed} of {} checks FAILED\n", r.checks.len())
+    };
+    out
+}

@@ -1,0 +1,18 @@
+//! One module per subcommand; each takes its parsed arguments, prints its
+//! report (text or JSON) and returns the exit status.
+
+pub mod check;
+pub mod eval;
+pub mod functions;
+
+use crate::cli::{Cli, Command};
+use anyhow::Result;
+
+/// Runs the chosen subcommand; returns its exit status.
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Eval(a) => eval::run(&a),
+        Command::Check(a) => check::run(&a),
+        Command::Functions(a) => functions::run(&a),
+    }
+}
