@@ -368,3 +368,44 @@ fn transposed_matmul_operands_are_not_copied() {
     let reference = hvp_exec::eval_reference(&g, &[&a, &b]).unwrap();
     assert_eq!(bits(&fast), bits(&reference));
 }
+
+#[test]
+fn checked_runs_see_both_steps_of_merged_arithmetic() {
+    // x * 1e300 overflows (eqn 0) before `* 0` or `x - _` (eqn 1) turns it
+    // into NaN or -inf: the first step of the merged instruction is named.
+    for second in ["mul %1, 0.0", "sub %0, %1", "add %1, %0"] {
+        let g = parse(&format!(
+            "graph f64 (%0: [300]) {{\n  %1: [300] = mul %0, 1e300\n  %2: [300] = {second}\n  return %2\n}}"
+        ))
+        .unwrap();
+        let mut plan = Plan::compile(&g).unwrap();
+        assert_eq!(
+            plan.stats().fused_ops,
+            1,
+            "{second}: one merged instruction"
+        );
+        let mut x = vec![1.0f64; 300];
+        x[299] = 1e10;
+        let fast = plan.call(&[&x]).unwrap();
+        let reference = hvp_exec::eval_reference(&g, &[&x]).unwrap();
+        assert_eq!(bits(&fast), bits(&reference), "{second}");
+        plan.set_check_finite(true);
+        let e = plan.call(&[&x]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ExecError::NonFinite {
+                    eqn: 0,
+                    prim: "mul",
+                    ..
+                }
+            ),
+            "{second}: {e}"
+        );
+        x[299] = 1.0;
+        assert_eq!(
+            bits(&plan.call(&[&x]).unwrap()),
+            bits(&hvp_exec::eval_reference(&g, &[&x]).unwrap())
+        );
+    }
+}

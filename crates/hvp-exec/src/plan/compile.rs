@@ -1,7 +1,7 @@
 //! Graph to plan: aliasing, dead-code removal, elementwise grouping, buffer
 //! assignment by liveness and bytecode generation for the fused groups.
 
-use super::fused::{Code, Epilogue, Fused, Instr, Op, SplatSrc, Src, Store};
+use super::fused::{Arith, Code, Epilogue, FOp, Fused, GOp, Instr, Op, SplatSrc, Src, Store};
 use crate::ExecError;
 use hvp_ir::{verify, Atom, Graph, Prim, Var};
 use hvp_tensor::kernels::MatMulDims;
@@ -1259,6 +1259,7 @@ fn fuse_group(
         streams: Vec::new(),
         stream_of: HashMap::new(),
         pinned: Vec::new(),
+        konst: Vec::new(),
         splats: Vec::new(),
         lits: HashMap::new(),
     };
@@ -1308,7 +1309,7 @@ fn fuse_group(
                     Atom::Lit(l) => gen.lit(l.0),
                     Atom::Var(v) => {
                         let s = gen.stream(v, node.offs[0] as isize);
-                        let r = gen.vreg(true);
+                        let r = gen.const_reg();
                         gen.splats.push((r, SplatSrc::Mem(s, node.eqn as u32)));
                         r
                     }
@@ -1324,7 +1325,7 @@ fn fuse_group(
                         Atom::Var(v) => constant[&v],
                     });
                 }
-                let r = gen.vreg(true);
+                let r = gen.const_reg();
                 let (lo, hi) = valid(node.n, 0, n);
                 prologue.push(Op {
                     code,
@@ -1407,15 +1408,30 @@ fn fuse_group(
                     } else {
                         Src::Reg(gen.vreg(stored_here))
                     };
-                    body.push(Instr::Op(Op {
-                        code,
-                        out: dst,
-                        args,
-                        lo,
-                        hi,
-                        pos,
-                        eqn: node.eqn as u32,
-                    }));
+                    let eqn = node.eqn as u32;
+                    match arith_of(code, args, &gen.konst) {
+                        Some((f, a, b)) => body.push(Instr::Arith(Arith {
+                            f,
+                            g: GOp::Copy,
+                            out: dst,
+                            a,
+                            b,
+                            c: a,
+                            lo,
+                            hi,
+                            eqn_f: eqn,
+                            eqn_g: eqn,
+                        })),
+                        None => body.push(Instr::Op(Op {
+                            code,
+                            out: dst,
+                            args,
+                            lo,
+                            hi,
+                            pos,
+                            eqn,
+                        })),
+                    }
                     dst
                 }
                 Class::Pad(_) => {
@@ -1506,6 +1522,8 @@ fn fuse_group(
         ..
     } = gen;
 
+    pair_arith(&mut body, &pinned);
+
     // Physical registers: pinned ones first, the rest recycled after their
     // last read (an instruction's result never shares a register with its
     // operands, as it is assigned before they are released).
@@ -1526,6 +1544,9 @@ fn fuse_group(
     for (i, ins) in body.iter().enumerate() {
         let def = match ins {
             Instr::Op(Op {
+                out: Src::Reg(r), ..
+            })
+            | Instr::Arith(Arith {
                 out: Src::Reg(r), ..
             })
             | Instr::Assemble { out: r, .. } => Some(*r),
@@ -1563,6 +1584,20 @@ fn fuse_group(
     for ins in &mut body {
         match ins {
             Instr::Op(op) => map_op(op),
+            Instr::Arith(ar) => {
+                map(&mut ar.out);
+                map(&mut ar.a);
+                if ar.f.reads_b() {
+                    map(&mut ar.b);
+                } else {
+                    ar.b = ar.a;
+                }
+                if ar.g.reads_c() {
+                    map(&mut ar.c);
+                } else {
+                    ar.c = ar.a;
+                }
+            }
             Instr::Zero { reg, .. } => *reg = phys[*reg as usize].expect("register assigned"),
             Instr::Assemble { out, parts, .. } => {
                 *out = phys[*out as usize].expect("register assigned");
@@ -1579,6 +1614,14 @@ fn fuse_group(
     if let Some(e) = &mut epi {
         map(&mut e.src);
     }
+    // Checked runs split two-step arithmetic through a spare register.
+    let check_reg = nregs;
+    if body
+        .iter()
+        .any(|i| matches!(i, Instr::Arith(a) if a.g != GOp::Copy))
+    {
+        nregs += 1;
+    }
     let nregs = nregs as usize;
     let (chunk, stride) = Fused::chunk_for(n, nregs);
     let fused = Fused {
@@ -1591,6 +1634,7 @@ fn fuse_group(
         body,
         stores,
         epilogue: epi,
+        check_reg,
     };
     FusedStep { fused, streams }
 }
@@ -1603,6 +1647,9 @@ struct Gen<'a> {
     /// Per virtual register: whether it lives for the whole task (constants,
     /// stored and reduced values).
     pinned: Vec<bool>,
+    /// Per virtual register: whether it holds one value splatted (literals,
+    /// broadcast scalars and ops on them).
+    konst: Vec<bool>,
     splats: Vec<(u16, SplatSrc)>,
     lits: HashMap<u64, u16>,
 }
@@ -1624,7 +1671,15 @@ impl Gen<'_> {
 
     fn vreg(&mut self, pin: bool) -> u16 {
         self.pinned.push(pin);
+        self.konst.push(false);
         (self.pinned.len() - 1) as u16
+    }
+
+    /// A register holding a constant for the whole task.
+    fn const_reg(&mut self) -> u16 {
+        let r = self.vreg(true);
+        self.konst[r as usize] = true;
+        r
     }
 
     /// The register splatted with literal `v`.
@@ -1632,11 +1687,121 @@ impl Gen<'_> {
         if let Some(&r) = self.lits.get(&v.to_bits()) {
             return r;
         }
-        let r = self.vreg(true);
+        let r = self.const_reg();
         self.splats.push((r, SplatSrc::Lit(v)));
         self.lits.insert(v.to_bits(), r);
         r
     }
+}
+
+/// The arithmetic instruction for an op, if it is one: the first step and
+/// its operands, with splatted operands read as scalars.
+fn arith_of(code: Code, args: [Src; 3], konst: &[bool]) -> Option<(FOp, Src, Src)> {
+    let k = |s: Src| matches!(s, Src::Reg(r) if konst[r as usize]);
+    let [x, y, _] = args;
+    Some(match code {
+        Code::Neg => (FOp::Neg, x, x),
+        Code::Square => (FOp::Square, x, x),
+        Code::Copy => (FOp::Copy, x, x),
+        // Addition and multiplication commute exactly.
+        Code::Add if k(y) => (FOp::AddK, x, y),
+        Code::Add if k(x) => (FOp::AddK, y, x),
+        Code::Add => (FOp::Add, x, y),
+        Code::Mul if k(y) => (FOp::MulK, x, y),
+        Code::Mul if k(x) => (FOp::MulK, y, x),
+        Code::Mul => (FOp::Mul, x, y),
+        Code::Sub if k(y) => (FOp::SubK, x, y),
+        Code::Sub if k(x) => (FOp::RSubK, y, x),
+        Code::Sub => (FOp::Sub, x, y),
+        _ => return None,
+    })
+}
+
+/// Merges each single arithmetic instruction whose result only one other
+/// single arithmetic instruction reads, over the same range, into that
+/// reader: `g(f(a, b), c)` in one pass. Works on virtual registers, before
+/// allocation, so the first step's operands simply live a little longer.
+fn pair_arith(body: &mut Vec<Instr>, pinned: &[bool]) {
+    let mut uses = vec![0usize; pinned.len()];
+    for ins in body.iter() {
+        for_each_read(ins, |r| uses[r as usize] += 1);
+    }
+    let mut def: Vec<Option<usize>> = vec![None; pinned.len()];
+    for (i, ins) in body.iter().enumerate() {
+        if let Instr::Arith(Arith {
+            out: Src::Reg(r), ..
+        }) = ins
+        {
+            def[*r as usize] = Some(i);
+        }
+    }
+    let mut gone = vec![false; body.len()];
+    for j in 0..body.len() {
+        let Instr::Arith(y) = &body[j] else { continue };
+        if y.g != GOp::Copy {
+            continue;
+        }
+        let vector_b = y.f.reads_b() && !y.f.scalar_b();
+        let candidates = [(y.a, true), (y.b, false)];
+        for (t, first) in candidates {
+            if !first && !vector_b {
+                continue;
+            }
+            let Src::Reg(r) = t else { continue };
+            let r = r as usize;
+            if pinned[r] || uses[r] != 1 {
+                continue;
+            }
+            let Some(i) = def[r] else { continue };
+            let Instr::Arith(x) = &body[i] else { continue };
+            if gone[i] || x.g != GOp::Copy || (x.lo, x.hi) != (y.lo, y.hi) {
+                continue;
+            }
+            let (g, c) = if first {
+                let g = match y.f {
+                    FOp::Add => GOp::Add,
+                    FOp::Sub => GOp::Sub,
+                    FOp::Mul => GOp::Mul,
+                    FOp::AddK => GOp::AddK,
+                    FOp::SubK => GOp::SubK,
+                    FOp::RSubK => GOp::RSubK,
+                    FOp::MulK => GOp::MulK,
+                    FOp::Neg => GOp::Neg,
+                    FOp::Square => GOp::Square,
+                    FOp::Copy => GOp::Copy,
+                };
+                (g, y.b)
+            } else {
+                let g = match y.f {
+                    FOp::Add => GOp::Add,
+                    FOp::Sub => GOp::RSub,
+                    FOp::Mul => GOp::Mul,
+                    _ => unreachable!("a vector second operand"),
+                };
+                (g, y.a)
+            };
+            let merged = Arith {
+                f: x.f,
+                g,
+                out: y.out,
+                a: x.a,
+                b: x.b,
+                c,
+                lo: y.lo,
+                hi: y.hi,
+                eqn_f: x.eqn_f,
+                eqn_g: y.eqn_g,
+            };
+            body[j] = Instr::Arith(merged);
+            gone[i] = true;
+            break;
+        }
+    }
+    let mut k = 0;
+    body.retain(|_| {
+        k += 1;
+        !gone[k - 1]
+    });
 }
 
 /// Whether virtual register `r` is stored at the end of each chunk.
@@ -1684,6 +1849,13 @@ fn for_each_read(ins: &Instr, mut f: impl FnMut(u16)) {
             for a in &op.args[..arity(op.code)] {
                 if let Src::Reg(r) = a {
                     f(*r);
+                }
+            }
+        }
+        Instr::Arith(ar) => {
+            for (s, used) in [(ar.a, true), (ar.b, ar.f.reads_b()), (ar.c, ar.g.reads_c())] {
+                if let (Src::Reg(r), true) = (s, used) {
+                    f(r);
                 }
             }
         }
