@@ -15,10 +15,15 @@ impl Tensor {
         0.5 * (self * 0.5).tanh() + 0.5
     }
 
-    /// `ln(1 + e^x)`, computed as `max(x, 0) + ln(1 + e^-|x|)`.
+    /// `ln(1 + e^x)`, computed as `relu(x) + ln(1 + e^u)` with `u = −|x|`
+    /// written as a selection (`−x` for `x > 0`, else `x`), so `e^u ≤ 1`
+    /// never overflows and every derivative is that of one smooth branch —
+    /// including at `x = 0`, where `softplus'' = 1/4`.
     #[track_caller]
     pub fn softplus(&self) -> Tensor {
-        self.max_scalar(0.0) + (-self.abs()).exp().ln_1p()
+        let positive = self.compare_scalar(CmpOp::Gt, 0.0);
+        let u = positive.select(&-self, self);
+        self.relu() + u.exp().ln_1p()
     }
 
     /// `max(x, 0)` with derivative 0 at 0.

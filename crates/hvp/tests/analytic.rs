@@ -123,6 +123,20 @@ fn logsumexp_softmax_and_softplus_are_stable_at_large_arguments() {
     let g = sp.grad(&x).unwrap();
     assert!(Tolerance::AD_F64.close_vec(&g, &[1.0, 0.0, 0.5, 1.0 / (1.0 + (-30.0f64).exp())]));
 
+    // Second derivatives of softplus are the logistic density everywhere,
+    // including the kink of the stable form at 0.
+    let h = sp.hessian(&x).unwrap();
+    let dens = |t: f64| {
+        let s = 1.0 / (1.0 + (-t).exp());
+        s * (1.0 - s)
+    };
+    let want: Vec<f64> = x.iter().map(|&t| dens(t)).collect();
+    let diag: Vec<f64> = (0..4).map(|i| h.data()[i * 4 + i]).collect();
+    assert!(
+        Tolerance::AD_F64.close_vec(&diag, &want),
+        "{diag:?} vs {want:?}"
+    );
+
     let sg = trace(|x| x[0].sigmoid().sum(), &[Spec::vector(3)]).unwrap();
     let g = sg.grad(&[800.0_f32, -800.0, 0.0]).unwrap();
     assert!(g.iter().all(|v| v.is_finite()));
