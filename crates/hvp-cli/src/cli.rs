@@ -97,7 +97,8 @@ pub struct FunctionArgs {
         short = 'e',
         value_name = "EXPR",
         conflicts_with = "file",
-        required_unless_present = "file"
+        required_unless_present = "file",
+        allow_hyphen_values = true
     )]
     pub expr: Option<String>,
     /// A file holding the function: declarations, let bindings and comments;
@@ -105,7 +106,7 @@ pub struct FunctionArgs {
     #[arg(long, short = 'f', value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// The point: NAME=VALUE pairs separated by commas (repeatable)
-    #[arg(long, value_name = "NAME=VALUE,...")]
+    #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
     pub at: Vec<String>,
     /// The floating-point type to compute in
     #[arg(long, value_enum, default_value_t = DTypeArg::F64)]
@@ -177,7 +178,7 @@ pub struct EvalArgs {
     pub function: FunctionArgs,
     /// The direction v: NAME=VALUE pairs like --at (repeatable); omitted, a
     /// seeded random direction with standard normal entries
-    #[arg(long, value_name = "NAME=VALUE,...")]
+    #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
     pub dir: Vec<String>,
     /// Seed of the random direction
     #[arg(long, default_value_t = 0)]
