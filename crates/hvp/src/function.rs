@@ -121,6 +121,8 @@ pub struct Slots<T> {
     batched: Mutex<HashMap<usize, SharedCompiled<T>>>,
     /// Batched prepared products, by batch size.
     prepared_batched: Mutex<HashMap<usize, SharedCompiled<T>>>,
+    /// The captured constants in this dtype.
+    constants: OnceLock<Vec<Vec<T>>>,
 }
 
 impl<T> Default for Slots<T> {
@@ -129,6 +131,7 @@ impl<T> Default for Slots<T> {
             compiled: std::array::from_fn(|_| OnceLock::new()),
             batched: Mutex::new(HashMap::new()),
             prepared_batched: Mutex::new(HashMap::new()),
+            constants: OnceLock::new(),
         }
     }
 }
@@ -177,6 +180,8 @@ impl Real for f64 {
 /// ```
 pub struct Function {
     graph: Graph,
+    /// Constant arrays bound to the graph's trailing inputs.
+    constants: Vec<Vec<f64>>,
     specs: Vec<Spec>,
     wrt: Vec<bool>,
     /// Offset of each input in a flat point.
@@ -226,14 +231,30 @@ where
     let (ctx, xs) = new_trace(specs);
     let outs = f(&xs);
     drop(xs);
-    let graph = finish_trace(ctx, &outs)?;
-    Function::from_graph(graph, specs)
+    let traced = finish_trace(ctx, &outs)?;
+    Function::with_constants(traced.graph, specs, traced.constants)
 }
 
 impl Function {
     /// Wraps an existing graph whose inputs match `specs`.
     pub fn from_graph(graph: Graph, specs: &[Spec]) -> Result<Function> {
-        if graph.inputs.len() != specs.len()
+        Self::with_constants(graph, specs, Vec::new())
+    }
+
+    /// Wraps a graph whose first inputs match `specs` and whose remaining
+    /// inputs are bound to the constant arrays `constants`.
+    pub(crate) fn with_constants(
+        graph: Graph,
+        specs: &[Spec],
+        constants: Vec<Vec<f64>>,
+    ) -> Result<Function> {
+        let shapes = graph.input_shapes();
+        let consts_fit = shapes.len() == specs.len() + constants.len()
+            && shapes[specs.len()..]
+                .iter()
+                .zip(&constants)
+                .all(|(s, c)| s.numel() == c.len());
+        if !consts_fit
             || graph
                 .input_shapes()
                 .iter()
@@ -259,8 +280,11 @@ impl Function {
                 param_offsets.push(None);
             }
         }
+        let mut wrt: Vec<bool> = specs.iter().map(|s| s.differentiable).collect();
+        wrt.extend(std::iter::repeat_n(false, constants.len()));
         Ok(Function {
-            wrt: specs.iter().map(|s| s.differentiable).collect(),
+            wrt,
+            constants,
             graph,
             specs: specs.to_vec(),
             offsets,
@@ -411,14 +435,31 @@ impl Function {
     }
 
     /// Splits a flat point into per-input slices.
-    pub(crate) fn split_point<'a, T>(&self, x: &'a [T]) -> Result<Vec<&'a [T]>> {
+    /// Splits a flat point into per-input slices, followed by the captured
+    /// constants (converted to `T` once).
+    pub(crate) fn split_point<'a, T: Real>(&'a self, x: &'a [T]) -> Result<Vec<&'a [T]>> {
         self.check_len("point", x.len(), self.n_point)?;
-        Ok(self
+        let mut parts: Vec<&'a [T]> = self
             .specs
             .iter()
             .zip(&self.offsets)
             .map(|(s, &o)| &x[o..o + s.numel()])
-            .collect())
+            .collect();
+        if !self.constants.is_empty() {
+            let consts = T::slots(self).constants.get_or_init(|| {
+                self.constants
+                    .iter()
+                    .map(|c| c.iter().map(|&v| T::from_f64(v)).collect())
+                    .collect()
+            });
+            parts.extend(consts.iter().map(|c| c.as_slice()));
+        }
+        Ok(parts)
+    }
+
+    /// The captured constant arrays (bound to the graph's trailing inputs).
+    pub fn constants(&self) -> &[Vec<f64>] {
+        &self.constants
     }
 
     /// Splits a flat direction into per-parameter slices.

@@ -93,8 +93,8 @@ where
     let (ctx, xs) = new_trace(specs);
     let (z, loss) = f(&xs);
     drop(xs);
-    let both = finish_trace(ctx, &[z, loss])?;
-    ModelLoss::from_graph(&both, specs)
+    let traced = finish_trace(ctx, &[z, loss])?;
+    ModelLoss::with_constants(&traced.graph, specs, traced.constants)
 }
 
 fn inputs_of(b: &mut GraphBuilder, g: &Graph) -> Vec<Atom> {
@@ -108,20 +108,25 @@ impl ModelLoss {
     /// Splits a graph with outputs `(z, L)` into model and loss and derives
     /// the operator programs.
     pub fn from_graph(both: &Graph, specs: &[Spec]) -> Result<ModelLoss> {
+        Self::with_constants(both, specs, Vec::new())
+    }
+
+    fn with_constants(both: &Graph, specs: &[Spec], constants: Vec<Vec<f64>>) -> Result<ModelLoss> {
         if both.outputs.len() != 2 || both.shape_of(both.outputs[1]).rank() != 0 {
             return Err(Error::Invalid(
                 "trace_model_loss needs (model output, scalar loss)".into(),
             ));
         }
-        let wrt: Vec<bool> = specs.iter().map(|s| s.differentiable).collect();
-        let n_x = specs.len();
+        let mut wrt: Vec<bool> = specs.iter().map(|s| s.differentiable).collect();
+        wrt.extend(std::iter::repeat_n(false, constants.len()));
+        let n_x = wrt.len();
         let z_atom = both.outputs[0];
         let z_shape = both.shape_of(z_atom);
 
         // f = L(m(x)).
         let mut full_graph = both.clone();
         full_graph.outputs = vec![both.outputs[1]];
-        let full = Function::from_graph(tr::dce(&full_graph), specs)?;
+        let full = Function::with_constants(tr::dce(&full_graph), specs, constants.clone())?;
 
         // Model: x -> z.
         let mut model = both.clone();
@@ -210,7 +215,7 @@ impl ModelLoss {
         outs.extend_from_slice(&res_l);
         outs.push(gz);
         let prepare_graph = tr::dce(&b.finish(outs));
-        let prepare = Function::from_graph(prepare_graph, specs)?;
+        let prepare = Function::with_constants(prepare_graph, specs, constants)?;
 
         // GGN apply: (x..., z, res_m..., res_l..., v...) -> Jᵀ ∇²L J v.
         let mut b = GraphBuilder::new(both.dtype);

@@ -62,6 +62,15 @@ impl Spec {
 pub(crate) struct TraceCtx {
     builder: RefCell<GraphBuilder>,
     error: RefCell<Option<Error>>,
+    /// Values of the constant arrays captured by [`Tensor::constant`], in
+    /// the order of their (trailing) graph inputs.
+    constants: RefCell<Vec<Vec<f64>>>,
+}
+
+/// A traced graph and the constant arrays its trailing inputs are bound to.
+pub(crate) struct Traced {
+    pub(crate) graph: Graph,
+    pub(crate) constants: Vec<Vec<f64>>,
 }
 
 /// A traced value: operations on it record equations instead of computing.
@@ -90,6 +99,7 @@ pub(crate) fn new_trace(specs: &[Spec]) -> (Rc<TraceCtx>, Vec<Tensor>) {
     let ctx = Rc::new(TraceCtx {
         builder: RefCell::new(b),
         error: RefCell::new(None),
+        constants: RefCell::new(Vec::new()),
     });
     let xs = atoms
         .into_iter()
@@ -101,7 +111,7 @@ pub(crate) fn new_trace(specs: &[Spec]) -> (Rc<TraceCtx>, Vec<Tensor>) {
     (ctx, xs)
 }
 
-pub(crate) fn finish_trace(ctx: Rc<TraceCtx>, outs: &[Tensor]) -> Result<Graph> {
+pub(crate) fn finish_trace(ctx: Rc<TraceCtx>, outs: &[Tensor]) -> Result<Traced> {
     if let Some(e) = ctx.error.borrow_mut().take() {
         return Err(e);
     }
@@ -116,7 +126,10 @@ pub(crate) fn finish_trace(ctx: Rc<TraceCtx>, outs: &[Tensor]) -> Result<Graph> 
     let b = ctx.builder.borrow().clone();
     let g = b.finish(atoms);
     hvp_ir::verify(&g)?;
-    Ok(hvp_transforms::dce(&g))
+    Ok(Traced {
+        graph: hvp_transforms::dce(&g),
+        constants: ctx.constants.borrow().clone(),
+    })
 }
 
 impl Tensor {
@@ -145,6 +158,44 @@ impl Tensor {
     /// A scalar constant in this trace.
     pub fn scalar(&self, v: f64) -> Tensor {
         self.wrap(Atom::lit(v))
+    }
+
+    /// A constant array in this trace (data tables, fixed weights, index
+    /// vectors). Its values are captured by the traced function and passed
+    /// to every compiled program as a hidden, non-differentiated input, so
+    /// an array of any size costs one buffer, not one equation per entry.
+    /// A length that does not match `shape`, or a non-finite value, is
+    /// reported when the trace finishes.
+    ///
+    /// ```
+    /// use hvp::{trace, Spec};
+    /// // f(x) = Σ wᵢ xᵢ² with a fixed weight vector w
+    /// let f = trace(|x| (x[0].constant(&[1.0, 2.0, 3.0], &[3]) * x[0].square()).sum(), &[Spec::vector(3)])?;
+    /// assert_eq!(f.grad(&[1.0_f64, 1.0, 1.0])?, vec![2.0, 4.0, 6.0]);
+    /// # Ok::<(), hvp::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn constant(&self, values: &[f64], shape: &[usize]) -> Tensor {
+        let loc = Location::caller();
+        let n: usize = shape.iter().product();
+        if values.len() != n {
+            return self.fail(
+                loc,
+                format!(
+                    "constant: {} values do not fill shape {shape:?}",
+                    values.len()
+                ),
+            );
+        }
+        if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+            return self.fail(loc, format!("constant: non-finite value {bad}"));
+        }
+        if shape.is_empty() {
+            return self.scalar(values[0]);
+        }
+        let v = self.ctx.builder.borrow_mut().input(Shape::from(shape));
+        self.ctx.constants.borrow_mut().push(values.to_vec());
+        self.wrap(v.into())
     }
 
     /// Records `err` (the first one wins) and returns a placeholder.

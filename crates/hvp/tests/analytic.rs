@@ -360,3 +360,50 @@ fn non_finite_values_name_the_first_equation_when_checking_is_on() {
     let err = f.grad(&[0.0_f64, 2.0]).unwrap_err().to_string();
     assert!(err.contains("log") || err.contains("div"), "{err}");
 }
+
+#[test]
+fn constant_arrays_are_captured_by_the_function() {
+    // A data table of 10⁵ entries costs one hidden input, not 10⁵ equations.
+    let n = 100_000;
+    let w: Vec<f64> = (0..n).map(|i| (i % 7) as f64 - 3.0).collect();
+    let f = trace(
+        |x| (x[0].constant(&w, &[n]) * x[0].square()).sum() * 0.5,
+        &[Spec::vector(n)],
+    )
+    .unwrap();
+    assert!(f.graph().eqns.len() < 10);
+    assert_eq!(f.point_len(), n);
+    let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.001).sin()).collect();
+    let v: Vec<f64> = (0..n).map(|i| (i as f64 * 0.002).cos()).collect();
+    let g = f.grad(&x).unwrap();
+    let want: Vec<f64> = w.iter().zip(&x).map(|(a, b)| a * b).collect();
+    assert!(Tolerance::AD_F64.close_vec(&g, &want));
+    let hv = f.hvp(&x, &v).unwrap();
+    let want: Vec<f64> = w.iter().zip(&v).map(|(a, b)| a * b).collect();
+    assert!(Tolerance::AD_F64.close_vec(&hv, &want));
+    // f32 uses the same constants, converted once.
+    let x32: Vec<f32> = x.iter().map(|&a| a as f32).collect();
+    let g32 = f.grad(&x32).unwrap();
+    assert!((g32[5] as f64 - w[5] * x[5]).abs() < 1e-5);
+    // The prepared operator and batched products see them too.
+    let h = hvp::HessianOperator::new(&f, &x).unwrap();
+    let mut out = vec![0.0; n];
+    h.apply_hvp(&v, &mut out).unwrap();
+    assert!(Tolerance::AD_F64.close_vec(&out, &hv));
+}
+
+#[test]
+fn bad_constants_are_trace_errors() {
+    let err = trace(
+        |x| (x[0].constant(&[1.0, 2.0], &[3]) * &x[0]).sum(),
+        &[Spec::vector(3)],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("do not fill shape"), "{err}");
+    let err = trace(
+        |x| (x[0].constant(&[1.0, f64::NAN, 2.0], &[3]) * &x[0]).sum(),
+        &[Spec::vector(3)],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("non-finite"), "{err}");
+}

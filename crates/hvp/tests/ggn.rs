@@ -172,3 +172,44 @@ fn a_loss_that_reads_parameters_directly_is_rejected() {
         "{err}"
     );
 }
+
+#[test]
+fn models_may_capture_constant_data() {
+    // The same network with the data matrix captured as a constant.
+    let mut rng = TestRng::new(5);
+    let full = point(&mut rng);
+    let xdata = full[P..P + B * D].to_vec();
+    let ml = trace_model_loss(
+        |p| {
+            let x = p[0].constant(&xdata, &[B, D]);
+            let z = model(&p[0], &p[1], &p[2], &p[3], &x);
+            let l = z.cross_entropy(&p[4]);
+            (z, l)
+        },
+        &[
+            Spec::matrix(D, H),
+            Spec::vector(H),
+            Spec::matrix(H, C),
+            Spec::vector(C),
+            Spec::data(&[B]),
+        ],
+    )
+    .unwrap();
+    let reference = trace_model_loss(
+        |p| {
+            let z = model(&p[0], &p[1], &p[2], &p[3], &p[4]);
+            let l = z.cross_entropy(&p[5]);
+            (z, l)
+        },
+        &specs(),
+    )
+    .unwrap();
+    let mut x = full[..P].to_vec();
+    x.extend_from_slice(&full[P + B * D..]);
+    let a = GgnOperator::new(&ml, &x).unwrap().to_dense().unwrap();
+    let b = GgnOperator::new(&reference, &full)
+        .unwrap()
+        .to_dense()
+        .unwrap();
+    assert!(Tolerance::AD_F64.close_vec(&a, &b));
+}
