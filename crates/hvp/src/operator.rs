@@ -81,6 +81,13 @@ impl<T: Real> std::fmt::Debug for HessianOperator<'_, T> {
 }
 
 impl Function {
+    /// `H = ∇²f(x)` as a prepared linear operator (forward-over-reverse):
+    /// the specification's `hessian_operator(f, x)`; apply it with
+    /// [`HessianOperator::apply_hvp`] or through [`LinOp::apply`].
+    pub fn hessian_operator<T: Real>(&self, x: &[T]) -> Result<HessianOperator<'_, T>> {
+        HessianOperator::new(self, x)
+    }
+
     /// The memory a prepared forward-over-reverse operator of this function
     /// will use, known before preparing one (compiles the two programs).
     pub fn prepared_memory<T: Real>(&self) -> Result<OperatorMemory> {
