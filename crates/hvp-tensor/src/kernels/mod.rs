@@ -14,6 +14,7 @@
 mod gather;
 mod layout;
 mod matmul;
+pub mod math;
 mod reduce;
 
 pub use gather::{scatter_add_along_axis, take_along_axis, IndexError};
