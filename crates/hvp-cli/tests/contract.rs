@@ -194,22 +194,3 @@ fn an_omitted_direction_is_random_and_seeded() {
         "hvp along a random direction",
     );
 }
-
-#[test]
-fn help_teaches_by_example_and_version_prints() {
-    for sub in ["eval", "check"] {
-        hvp(&[sub, "--help"])
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("Examples:"))
-            .stdout(predicate::str::contains(format!("hvp {sub} --expr")));
-    }
-    hvp(&["--help"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("hvp eval --expr 'x^2*y + sin(y)'"));
-    hvp(&["--version"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
-}

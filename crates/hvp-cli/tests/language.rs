@@ -282,10 +282,7 @@ fn declared_data_inputs_are_not_differentiated() {
     );
     assert!(near(v, 0.25 + 1.0));
     assert_eq!(g.len(), 2);
-    assert!(
-        near(g[0], 2.0 * (-0.5 - 1.0)) && near(g[1], -2.0),
-        "{g:?}"
-    );
+    assert!(near(g[0], 2.0 * (-0.5 - 1.0)) && near(g[1], -2.0), "{g:?}");
 }
 
 #[test]
