@@ -122,8 +122,16 @@ fn eval_eqn<T: Float>(
         Prim::Mul => bin(&|a, b| a * b),
         Prim::Div => bin(&|a, b| a / b),
         Prim::Pow => bin(&|a, b| a.powf(b)),
-        Prim::Max => bin(&|a, b| a.max(b)),
-        Prim::Min => bin(&|a, b| a.min(b)),
+        Prim::Max => bin(&max),
+        Prim::Min => bin(&|a, b| {
+            if a.is_nan() || b.is_nan() {
+                T::nan()
+            } else if b < a {
+                b
+            } else {
+                a
+            }
+        }),
         Prim::Compare(op) => bin(&|a, b| one(op.holds(a.to_f64(), b.to_f64()))),
         Prim::Select => (0..n)
             .map(|k| {
@@ -135,9 +143,7 @@ fn eval_eqn<T: Float>(
             })
             .collect(),
         Prim::ReduceSum { axes } => reduce(&args[0], axes, out_shape, T::zero(), |a, b| a + b),
-        Prim::ReduceMax { axes } => reduce(&args[0], axes, out_shape, T::neg_infinity(), |a, b| {
-            a.max(b)
-        }),
+        Prim::ReduceMax { axes } => reduce(&args[0], axes, out_shape, T::neg_infinity(), max),
         Prim::Reshape { .. } => args[0].data.clone(),
         Prim::Transpose { perm } => {
             let x = &args[0];
@@ -263,6 +269,18 @@ fn eval_eqn<T: Float>(
             out
         }
     })
+}
+
+/// The `max` primitive: NaN when either operand is, else the larger (the
+/// first of equals).
+fn max<T: Float>(a: T, b: T) -> T {
+    if a.is_nan() || b.is_nan() {
+        T::nan()
+    } else if b > a {
+        b
+    } else {
+        a
+    }
 }
 
 /// Folds `x` over `axes` into `out_shape`, visiting elements in row-major

@@ -173,6 +173,40 @@ fn reductions() {
 }
 
 #[test]
+fn max_and_min_propagate_nan() {
+    let nan = f64::NAN;
+    let inf = f64::INFINITY;
+    let a = [nan, 1.0, nan, inf, -inf, 2.0];
+    let b = [1.0, nan, nan, nan, 3.0, 2.0];
+    binary("max", &a, &b, &[nan, nan, nan, nan, 3.0, 2.0]);
+    binary("min", &a, &b, &[nan, nan, nan, nan, -inf, 2.0]);
+    // with a literal operand (a splatted register in fused loops)
+    let text =
+        "graph f64 (%0: [3]) {\n %1: [3] = max %0, 0.0\n %2: [3] = min 0.0, %0\n return %1, %2\n}";
+    check(
+        text,
+        &[&[nan, -1.0, 2.0]],
+        &[&[nan, 0.0, 2.0], &[nan, -1.0, 0.0]],
+    );
+    // reductions: a kernel over one axis, and a full reduction fused into
+    // the loop that computes its operand, with NaN in early and late chunks
+    let text = "graph f64 (%0: [2,3]) {\n %1: [2] = reduce_max{axes=[1]} %0\n %2: [3] = reduce_max{axes=[0]} %0\n return %1, %2\n}";
+    check(
+        text,
+        &[&[1.0, nan, 3.0, -1.0, -2.0, -3.0]],
+        &[&[nan, -1.0], &[1.0, nan, 3.0]],
+    );
+    for at in [0usize, 5, 700, 999] {
+        let mut x: Vec<f64> = (0..1000).map(|i| f64::from(i % 17)).collect();
+        x[at] = nan;
+        let text = "graph f64 (%0: [1000]) {\n %1: [1000] = mul %0, 2.0\n %2: [] = reduce_max{axes=[0]} %1\n return %2\n}";
+        check(text, &[&x], &[&[nan]]);
+        x[at] = 1.0;
+        check(text, &[&x], &[&[32.0]]);
+    }
+}
+
+#[test]
 fn reshape_and_transpose() {
     let x: Vec<f64> = (0..6).map(f64::from).collect();
     check(

@@ -116,9 +116,11 @@ pub enum Prim {
     Div,
     /// `a^b` for real `b` (NaN for negative `a` and non-integer `b`)
     Pow,
-    /// elementwise maximum
+    /// elementwise maximum; NaN where either operand is NaN (as numpy's
+    /// `maximum` and JAX's `lax.max`), the first operand of equals
     Max,
-    /// elementwise minimum
+    /// elementwise minimum; NaN where either operand is NaN, the first
+    /// operand of equals
     Min,
     /// comparison, `1.0` where it holds else `0.0`
     Compare(CmpOp),
@@ -133,7 +135,8 @@ pub enum Prim {
         /// Axes to reduce, ascending.
         axes: Vec<usize>,
     },
-    /// maximum over `axes` (sorted, distinct; each must be non-empty)
+    /// maximum over `axes` (sorted, distinct; each must be non-empty); NaN
+    /// where a reduced element is NaN
     ReduceMax {
         /// Axes to reduce, ascending.
         axes: Vec<usize>,

@@ -314,6 +314,27 @@ pub(crate) struct Epilogue {
 /// Accumulators of a fused reduction.
 const LANES: usize = 16;
 
+/// The maximum of the `max` primitive: NaN if either operand is NaN, else
+/// the larger, the first on ties (as numpy's `maximum`).
+#[inline(always)]
+pub(crate) fn nan_max<T: Float>(a: T, b: T) -> T {
+    if a >= b || a.is_nan() {
+        a
+    } else {
+        b
+    }
+}
+
+/// The minimum of the `min` primitive, likewise.
+#[inline(always)]
+pub(crate) fn nan_min<T: Float>(a: T, b: T) -> T {
+    if a <= b || a.is_nan() {
+        a
+    } else {
+        b
+    }
+}
+
 impl Epilogue {
     /// The number of block results a group of `n` elements needs.
     pub fn blocks(n: usize) -> usize {
@@ -332,7 +353,7 @@ impl Epilogue {
     #[inline(always)]
     fn combine<T: Float>(&self, a: T, b: T) -> T {
         if self.max {
-            a.max(b)
+            nan_max(a, b)
         } else {
             a + b
         }
@@ -344,7 +365,7 @@ impl Epilogue {
         if self.max {
             for c in &mut it {
                 for k in 0..LANES {
-                    acc[k] = acc[k].max(c[k]);
+                    acc[k] = nan_max(acc[k], c[k]);
                 }
             }
         } else {
@@ -991,8 +1012,8 @@ unsafe fn exec<T: Float>(code: Code, o: *mut T, a: *const T, b: *const T, c: *co
             Code::Mul => bin(o, a, b, n, |x, y| x * y),
             Code::Div => bin(o, a, b, n, |x, y| x / y),
             Code::Pow => bin(o, a, b, n, |x, y| x.powf(y)),
-            Code::Max => bin(o, a, b, n, |x, y| x.max(y)),
-            Code::Min => bin(o, a, b, n, |x, y| x.min(y)),
+            Code::Max => bin(o, a, b, n, nan_max),
+            Code::Min => bin(o, a, b, n, nan_min),
             Code::Cmp(CmpOp::Lt) => bin(o, a, b, n, |x, y| flag(x < y)),
             Code::Cmp(CmpOp::Le) => bin(o, a, b, n, |x, y| flag(x <= y)),
             Code::Cmp(CmpOp::Gt) => bin(o, a, b, n, |x, y| flag(x > y)),

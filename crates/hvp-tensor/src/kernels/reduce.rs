@@ -57,9 +57,14 @@ impl<T: Float> Reducer<T> for MaxOp {
     fn identity() -> T {
         T::neg_infinity()
     }
+    /// NaN when either is NaN (as numpy's `max`), the first of equals.
     #[inline(always)]
     fn combine(a: T, b: T) -> T {
-        a.max(b)
+        if a >= b || a.is_nan() {
+            a
+        } else {
+            b
+        }
     }
 }
 
@@ -114,8 +119,8 @@ pub fn sum<T: Float>(x: &[T]) -> T {
     contiguous::<T, SumOp>(x)
 }
 
-/// The maximum of a contiguous slice (`-inf` when empty). NaNs are skipped,
-/// like `f64::max`.
+/// The maximum of a contiguous slice (`-inf` when empty; NaN when any
+/// element is NaN, as numpy's `max`).
 pub fn max<T: Float>(x: &[T]) -> T {
     contiguous::<T, MaxOp>(x)
 }
@@ -127,7 +132,8 @@ pub fn reduce_sum<T: Float>(src: &[T], shape: &[usize], axes: &[usize], dst: &mu
 }
 
 /// `dst = max src` over `axes` (ascending) of `shape` (`-inf` for an empty
-/// reduction; NaNs are skipped, like the elementwise `max`).
+/// reduction; NaN where a reduced element is NaN, like the elementwise
+/// `max` primitive).
 pub fn reduce_max<T: Float>(src: &[T], shape: &[usize], axes: &[usize], dst: &mut [T]) {
     reduce::<T, MaxOp>(src, shape, axes, dst)
 }
@@ -300,7 +306,33 @@ mod tests {
             pool(4).install(|| reduce_sum(x, &shape, axes, &mut b));
             assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()));
         }
-        assert_eq!(max(&[1.0, f64::NAN, 3.0]), 3.0);
         assert_eq!(max::<f32>(&[]), f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn maxima_propagate_nan() {
+        assert!(max(&[1.0, f64::NAN, 3.0]).is_nan());
+        assert!(max(&[f64::NAN, 1.0]).is_nan());
+        assert_eq!(max(&[1.0, f64::INFINITY, 3.0]), f64::INFINITY);
+        // one NaN anywhere in a long, parallel, blocked run
+        let mut x: Vec<f64> = (0..200_003).map(|i| (i as f64 * 0.37).sin()).collect();
+        for at in [0, 17, 8191, 8192, 199_999, 200_002] {
+            let keep = x[at];
+            x[at] = f64::NAN;
+            assert!(max(&x).is_nan(), "NaN at {at}");
+            x[at] = keep;
+        }
+        assert!(!max(&x).is_nan());
+        // and per row / per column of a reduction over axes
+        let mut y = vec![0.5f64; 6 * 70_000];
+        y[3 * 70_000 + 5] = f64::NAN;
+        let mut rows = vec![0.0; 6];
+        reduce_max(&y, &[6, 70_000], &[1], &mut rows);
+        let nans: Vec<bool> = rows.iter().map(|v| v.is_nan()).collect();
+        assert_eq!(nans, [false, false, false, true, false, false]);
+        let mut cols = vec![0.0; 70_000];
+        reduce_max(&y, &[6, 70_000], &[0], &mut cols);
+        assert!(cols[5].is_nan());
+        assert_eq!(cols.iter().filter(|v| v.is_nan()).count(), 1);
     }
 }
