@@ -200,4 +200,42 @@ mod tests {
         .unwrap();
         assert!(out.success && out.alpha < 0.5);
     }
+
+    #[test]
+    fn accepted_steps_satisfy_strong_wolfe() {
+        // Rosenbrock along several lines: φ(α) = f(x + αp).
+        let f = |x: f64, y: f64| 100.0 * (y - x * x).powi(2) + (1.0 - x).powi(2);
+        let g = |x: f64, y: f64| {
+            (
+                -400.0 * x * (y - x * x) - 2.0 * (1.0 - x),
+                200.0 * (y - x * x),
+            )
+        };
+        let params = LineSearchParams {
+            c1: 1e-4,
+            c2: 0.9,
+            max_evals: 40,
+        };
+        let mut checked = 0;
+        for &(x, y) in &[(-1.2, 1.0), (0.0, 0.0), (0.5, 0.8), (2.0, 2.0)] {
+            for &alpha0 in &[1e-3, 1.0, 30.0] {
+                let (gx, gy) = g(x, y);
+                let (px, py) = (-gx, -gy);
+                let d0 = gx * px + gy * py;
+                let out = strong_wolfe(f(x, y), d0, alpha0, &params, |a| {
+                    let (qx, qy) = (x + a * px, y + a * py);
+                    let (hx, hy) = g(qx, qy);
+                    Ok::<_, ()>((f(qx, qy), hx * px + hy * py))
+                })
+                .unwrap();
+                assert!(out.success);
+                let a = out.alpha;
+                let (hx, hy) = g(x + a * px, y + a * py);
+                assert!(out.f <= f(x, y) + 1e-4 * a * d0);
+                assert!((hx * px + hy * py).abs() <= 0.9 * d0.abs());
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 12);
+    }
 }

@@ -120,8 +120,8 @@ pub struct Stats<T> {
     pub negative_curvature: usize,
     /// Trust-region steps rejected (`ρ ≤ η`).
     pub rejected_steps: usize,
-    /// Saddle probes run, and steps taken out of a saddle along a probe's
-    /// direction.
+    /// Saddle probes run (each a few Lanczos steps, counted in
+    /// `hv_products`).
     pub saddle_probes: usize,
     /// Steps taken along a saddle probe's negative-curvature direction.
     pub saddle_escapes: usize,
