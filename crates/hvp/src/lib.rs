@@ -27,6 +27,7 @@ mod engine;
 mod error;
 mod function;
 mod ggn;
+mod objective;
 mod operator;
 mod tracer;
 
@@ -37,11 +38,16 @@ pub use function::{trace, trace_many, Arrays, Function, HvpMode, Program, Real};
 pub use ggn::{trace_model_loss, Curvature, GgnOperator, ModelLoss, Reduction};
 pub use hvp_ir::{CmpOp, DType, Graph, Shape};
 pub use hvp_tensor::{Array, Float};
+pub use objective::AdObjective;
 pub use operator::{HessianOperator, OperatorMemory};
 pub use tracer::{Spec, Tensor};
 
 /// The linear-operator interface, re-exported for convenience.
 pub use hvp_linop as linop;
+/// The Hessian-free optimizers (run them on an [`AdObjective`]).
+pub use hvp_optim as optim;
+/// The Krylov solvers and spectral estimators.
+pub use hvp_solvers as solvers;
 
 /// The IR, for users who work on graphs directly.
 pub use hvp_ir as ir;
