@@ -15,7 +15,7 @@ pub mod plan;
 mod reference;
 
 pub use error::ExecError;
-pub use plan::{Plan, PlanStats, Workspace};
+pub use plan::{Plan, PlanStats, StepKind, StepTiming, Workspace};
 pub use reference::eval_reference;
 
 use hvp_ir::Graph;

@@ -409,3 +409,45 @@ fn checked_runs_see_both_steps_of_merged_arithmetic() {
         );
     }
 }
+
+#[test]
+fn profile_times_every_step_and_computes_what_run_computes() {
+    let (g, inputs) = big_graph();
+    let plan = Plan::compile(&g).unwrap();
+    let views: Vec<&[f64]> = inputs.iter().map(|v| v.as_slice()).collect();
+    let expected = plan.call(&views).unwrap();
+    let mut outs: Vec<Vec<f64>> = expected.iter().map(|o| vec![0.0; o.len()]).collect();
+    let mut ws = plan.workspace::<f64>();
+    let mut o: Vec<&mut [f64]> = outs.iter_mut().map(|v| v.as_mut_slice()).collect();
+    let steps = plan.profile(&mut ws, &views, &mut o).unwrap();
+    assert_eq!(bits(&outs), bits(&expected));
+    let s = plan.stats();
+    let kernels = steps
+        .iter()
+        .filter(|t| t.kind == hvp_exec::StepKind::Kernel)
+        .count();
+    let fused = steps
+        .iter()
+        .filter(|t| t.kind == hvp_exec::StepKind::Fused)
+        .count();
+    assert_eq!((kernels, fused), (s.kernels, s.fused_groups));
+    assert!(steps
+        .iter()
+        .any(|t| t.what.starts_with("matmul 160×170×160 rhsᵀ")));
+    assert!(steps
+        .iter()
+        .any(|t| t.what.starts_with("transpose [700,1500]")));
+    let fused = steps
+        .iter()
+        .find(|t| t.kind == hvp_exec::StepKind::Fused)
+        .unwrap();
+    assert!(fused.what.contains("× 1050000"), "{fused}");
+    assert!(fused.eqns.len() >= 4, "{fused:?}");
+    // the equations of all steps cover the graph's live equations
+    let mut covered: Vec<usize> = steps.iter().flat_map(|t| t.eqns.clone()).collect();
+    covered.sort_unstable();
+    covered.dedup();
+    assert_eq!(covered, (0..g.eqns.len()).collect::<Vec<_>>());
+    // errors come back as from run
+    assert!(plan.profile(&mut ws, &views[..1], &mut []).is_err());
+}

@@ -1455,6 +1455,7 @@ fn fuse_group(
                                 lo,
                                 hi,
                                 keep,
+                                eqn: node.eqn as u32,
                             });
                             Src::Reg(r)
                         }

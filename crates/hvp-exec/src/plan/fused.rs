@@ -234,6 +234,7 @@ pub(crate) enum Instr {
         lo: usize,
         hi: usize,
         keep: (usize, usize),
+        eqn: u32,
     },
     /// `out` on `lo..hi`: each part's source on the part's range (sorted,
     /// disjoint), zero elsewhere. A concatenation, or a pad of a value that
@@ -436,6 +437,23 @@ impl Fused {
     /// Instructions run per chunk (and once per task), for statistics.
     pub fn op_count(&self) -> usize {
         self.prologue.len() + self.body.len()
+    }
+
+    /// The equations the group computes (unsorted, with repeats).
+    pub fn eqns(&self) -> Vec<usize> {
+        let mut e: Vec<usize> = self.prologue.iter().map(|o| o.eqn as usize).collect();
+        for ins in &self.body {
+            match ins {
+                Instr::Op(o) => e.push(o.eqn as usize),
+                Instr::Arith(a) => e.extend([a.eqn_f as usize, a.eqn_g as usize]),
+                Instr::Assemble { eqn, .. } => e.push(*eqn as usize),
+                Instr::Zero { eqn, .. } => e.push(*eqn as usize),
+            }
+        }
+        if let Some(epi) = &self.epilogue {
+            e.push(epi.eqn as usize);
+        }
+        e
     }
 
     /// Runs the group; with `check`, returns the first (lowest equation)
@@ -722,6 +740,7 @@ impl Fused {
                         lo: zlo,
                         hi: zhi,
                         keep,
+                        ..
                     } => {
                         for (x, y) in [(zlo, keep.0), (keep.1, zhi)] {
                             let (a, b) = (start.max(x), end.min(y));

@@ -81,6 +81,45 @@ pub struct PlanStats {
     pub buffers: usize,
 }
 
+/// What a profiled step is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// A fused elementwise loop.
+    Fused,
+    /// A kernel call (matmul, reduction, layout copy, gather).
+    Kernel,
+    /// Copies and fills of outputs after the last step.
+    Outputs,
+}
+
+/// The wall time of one step of a [`Plan::profile`] run.
+#[derive(Clone, Debug)]
+pub struct StepTiming {
+    /// Position in the schedule.
+    pub step: usize,
+    /// What kind of step it is.
+    pub kind: StepKind,
+    /// A short description: `fused 11 instrs × 1000000 (13 eqns: mul sub …)`,
+    /// `matmul 256×784×256 rhsᵀ`, `reduce_sum [256,10] axes [1]`.
+    pub what: String,
+    /// Indices of the graph equations the step computes.
+    pub eqns: Vec<usize>,
+    /// Wall time.
+    pub time: std::time::Duration,
+}
+
+impl std::fmt::Display for StepTiming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:4} {:>10.1} µs  {}",
+            self.step,
+            self.time.as_secs_f64() * 1e6,
+            self.what
+        )
+    }
+}
+
 impl Plan {
     /// Verifies `graph` and compiles it.
     pub fn compile(graph: &Graph) -> Result<Plan, ExecError> {
@@ -179,6 +218,166 @@ impl Plan {
         inputs: &[&[T]],
         outputs: &mut [&mut [T]],
     ) -> Result<(), ExecError> {
+        self.run_with(ws, inputs, outputs, |_, f| f())
+    }
+
+    /// Runs the plan once like [`Plan::run`] and returns the wall time of
+    /// each step with a short description of it (a fused loop's instruction
+    /// count, length and equations; a kernel's name and shapes; a product's
+    /// `m×k×n`), in execution order, the copies of outputs made after the
+    /// last step as a final entry. For finding where time goes: it
+    /// allocates, and timing each step adds a little to the total.
+    ///
+    /// ```
+    /// use hvp_ir::parse;
+    /// use hvp_exec::Plan;
+    /// let g = parse("graph f64 (%0: [2,3], %1: [3,2]) {\n  %2: [2,2] = matmul{transpose_lhs=false,transpose_rhs=false} %0, %1\n  %3: [2,2] = tanh %2\n  return %3\n}").unwrap();
+    /// let plan = Plan::compile(&g).unwrap();
+    /// let mut ws = plan.workspace::<f64>();
+    /// let mut out = [0.0; 4];
+    /// let steps = plan.profile(&mut ws, &[&[0.5; 6], &[1.0; 6]], &mut [&mut out]).unwrap();
+    /// assert_eq!(steps.len(), 2);
+    /// assert!(steps[0].what.starts_with("matmul 2×3×2"), "{}", steps[0]);
+    /// assert!(steps[1].what.starts_with("fused"), "{}", steps[1]);
+    /// ```
+    pub fn profile<T: Float>(
+        &self,
+        ws: &mut Workspace<T>,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+    ) -> Result<Vec<StepTiming>, ExecError> {
+        let mut times: Vec<std::time::Duration> = Vec::with_capacity(self.c.steps.len() + 1);
+        self.run_with(ws, inputs, outputs, |_, f| {
+            let t = std::time::Instant::now();
+            let r = f();
+            times.push(t.elapsed());
+            r
+        })?;
+        let mut out: Vec<StepTiming> = self
+            .c
+            .steps
+            .iter()
+            .zip(&times)
+            .enumerate()
+            .map(|(step, (s, &time))| {
+                let (kind, what, eqns) = self.describe(s);
+                StepTiming {
+                    step,
+                    kind,
+                    what,
+                    eqns,
+                    time,
+                }
+            })
+            .collect();
+        if !self.c.finals.is_empty() {
+            let copies = self
+                .c
+                .finals
+                .iter()
+                .filter(|f| matches!(f, Final::Copy { .. }))
+                .count();
+            out.push(StepTiming {
+                step: self.c.steps.len(),
+                kind: StepKind::Outputs,
+                what: format!(
+                    "outputs: {copies} copies, {} fills",
+                    self.c.finals.len() - copies
+                ),
+                eqns: Vec::new(),
+                time: times.last().copied().unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// A step's kind, description and equations.
+    fn describe(&self, s: &Step) -> (StepKind, String, Vec<usize>) {
+        let shape = |v: &[usize]| {
+            let d: Vec<String> = v.iter().map(|d| d.to_string()).collect();
+            format!("[{}]", d.join(","))
+        };
+        match s {
+            Step::Fused(f) => {
+                let mut eqns = f.fused.eqns();
+                eqns.sort_unstable();
+                eqns.dedup();
+                let mut names: Vec<&str> = eqns.iter().map(|&e| self.c.eqn_info[e].0).collect();
+                names.dedup();
+                let stores = match f.fused.stores.len() {
+                    0 => String::new(),
+                    k => format!(" + {k} stores"),
+                };
+                let what = format!(
+                    "fused {} instrs{stores} × {} ({} eqns: {}{})",
+                    f.fused.op_count(),
+                    f.fused.n,
+                    eqns.len(),
+                    names.iter().take(6).copied().collect::<Vec<_>>().join(" "),
+                    if names.len() > 6 { " …" } else { "" },
+                );
+                (StepKind::Fused, what, eqns)
+            }
+            Step::Kernel(k) => {
+                let what = match &k.kernel {
+                    Kernel::MatMul(d) => format!(
+                        "matmul {}{}×{}×{}{}{}",
+                        if d.batch > 1 {
+                            format!("{}× ", d.batch)
+                        } else {
+                            String::new()
+                        },
+                        d.m,
+                        d.k,
+                        d.n,
+                        if d.transpose_lhs { " lhsᵀ" } else { "" },
+                        if d.transpose_rhs { " rhsᵀ" } else { "" },
+                    ),
+                    Kernel::ReduceSum { shape: s, axes } => {
+                        format!("reduce_sum {} axes {axes:?}", shape(s))
+                    }
+                    Kernel::ReduceMax { shape: s, axes } => {
+                        format!("reduce_max {} axes {axes:?}", shape(s))
+                    }
+                    Kernel::Permute { shape: s, perm } => {
+                        format!("transpose {} perm {perm:?}", shape(s))
+                    }
+                    Kernel::Broadcast {
+                        src_shape,
+                        out_shape,
+                        ..
+                    } => format!("broadcast {} → {}", shape(src_shape), shape(out_shape)),
+                    Kernel::Slice { shape: s, .. } => format!("slice {} (strided)", shape(s)),
+                    Kernel::Pad { shape: s, .. } => format!("pad {}", shape(s)),
+                    Kernel::Concat { shapes, axis, .. } => {
+                        let s: Vec<String> = shapes.iter().map(|s| shape(s)).collect();
+                        format!("concat axis {axis} of {}", s.join(" "))
+                    }
+                    Kernel::Take { x_shape, axis, .. } => {
+                        format!("take_along_axis {} axis {axis}", shape(x_shape))
+                    }
+                    Kernel::Scatter {
+                        shape: s,
+                        axis,
+                        size,
+                    } => {
+                        format!("scatter_add_along_axis {} axis {axis} to {size}", shape(s))
+                    }
+                };
+                (StepKind::Kernel, what, vec![k.eqn as usize])
+            }
+        }
+    }
+
+    /// Runs the plan, passing each step (and then the output copies, as
+    /// step `steps.len()`) to `each` as a closure to call exactly once.
+    fn run_with<T: Float>(
+        &self,
+        ws: &mut Workspace<T>,
+        inputs: &[&[T]],
+        outputs: &mut [&mut [T]],
+        mut each: impl FnMut(usize, &mut dyn FnMut() -> Result<(), ExecError>) -> Result<(), ExecError>,
+    ) -> Result<(), ExecError> {
         self.validate(inputs, outputs.len(), |j| outputs[j].len())?;
         if ws.plan_id != self.id {
             return Err(ExecError::WorkspaceMismatch);
@@ -198,9 +397,9 @@ impl Plan {
             arena: arena.as_mut_ptr(),
             offsets: &self.c.slot_offsets,
         };
-        for step in &self.c.steps {
-            match step {
-                Step::Kernel(k) => self.run_kernel(k, &ctx)?,
+        for (i, step) in self.c.steps.iter().enumerate() {
+            each(i, &mut || match step {
+                Step::Kernel(k) => self.run_kernel(k, &ctx),
                 Step::Fused(f) => {
                     streams.clear();
                     streams.extend(
@@ -216,36 +415,41 @@ impl Plan {
                     // group uses it, addresses elements of a buffer that
                     // stays alive for the call, and the compiler never
                     // writes a stream that the group also reads.
-                    let found = unsafe { f.fused.run(s, self.check_finite) };
-                    if let Some((eqn, value)) = found {
-                        return Err(self.non_finite(eqn, value));
+                    match unsafe { f.fused.run(s, self.check_finite) } {
+                        Some((eqn, value)) => Err(self.non_finite(eqn, value)),
+                        None => Ok(()),
+                    }
+                }
+            })?;
+        }
+        if self.c.finals.is_empty() {
+            return Ok(());
+        }
+        each(self.c.steps.len(), &mut || {
+            for f in &self.c.finals {
+                match *f {
+                    Final::Fill { out, value } => {
+                        // SAFETY: output buffers were checked against their shapes.
+                        let o = unsafe { ctx.slice_mut(Loc::Output(out), self.out_len(out)) };
+                        o.fill(T::from_f64(value));
+                    }
+                    Final::Copy { out, from, off } => {
+                        let n = self.out_len(out);
+                        // SAFETY: `from + off` holds the output's `n` elements
+                        // in another buffer (an input, a workspace buffer or
+                        // another output).
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(
+                                ctx.ptr(from).add(off),
+                                ctx.ptr(Loc::Output(out)),
+                                n,
+                            )
+                        };
                     }
                 }
             }
-        }
-        for f in &self.c.finals {
-            match *f {
-                Final::Fill { out, value } => {
-                    // SAFETY: output buffers were checked against their shapes.
-                    let o = unsafe { ctx.slice_mut(Loc::Output(out), self.out_len(out)) };
-                    o.fill(T::from_f64(value));
-                }
-                Final::Copy { out, from, off } => {
-                    let n = self.out_len(out);
-                    // SAFETY: `from + off` holds the output's `n` elements in
-                    // another buffer (an input, a workspace buffer or another
-                    // output).
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(
-                            ctx.ptr(from).add(off),
-                            ctx.ptr(Loc::Output(out)),
-                            n,
-                        )
-                    };
-                }
-            }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Runs the plan with a fresh workspace and fresh output vectors.
