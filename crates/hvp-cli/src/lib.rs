@@ -1,7 +1,8 @@
 //! # hvp-cli — the `hvp` command-line tool
 //!
-//! Evaluate, differentiate and check functions written in a small
-//! expression language, without writing Rust:
+//! Evaluate, differentiate, check, minimize and analyse functions written
+//! in a small expression language (or built-in test problems), without
+//! writing Rust:
 //!
 //! ```text
 //! $ hvp eval --expr 'x^2*y + sin(y)' --at x=1.5,y=-0.7 --dir x=0.3,y=1.1 --json
@@ -10,9 +11,10 @@
 //! The layout follows the pipeline: [`expr`] turns text into a traced
 //! [`hvp::Function`] (lexer, parser, names, lowering); [`inputs`] turns
 //! `--at`/`--dir` values, files and defaults into arrays; [`session`] ties
-//! the two into a function at a point; [`commands`] holds one module per
-//! subcommand; [`output`] formats numbers, arrays and JSON; [`cli`]
-//! declares the flags and the help.
+//! the two into a function at a point; [`target`] adds the built-in
+//! problems of `hvp-problems`; [`commands`] holds one module per
+//! subcommand; [`output`] formats numbers, arrays and JSON; [`plot`] draws
+//! SVG; [`cli`] declares the flags and the help.
 //!
 //! ```
 //! let code = hvp_cli::run_args(["hvp", "eval", "--expr", "x^2", "--at", "x=3", "--dir", "x=1", "--json"]);
@@ -24,13 +26,15 @@ pub mod commands;
 pub mod expr;
 pub mod inputs;
 pub mod output;
+pub mod plot;
 pub mod session;
+pub mod target;
 
 use clap::Parser;
 
 /// Exit status: success.
 pub const EXIT_OK: u8 = 0;
-/// Exit status: a self-check failed.
+/// Exit status: a self-check failed, or a minimization did not converge.
 pub const EXIT_CHECK_FAILED: u8 = 1;
 /// Exit status: bad input (a malformed expression, a wrong name or shape,
 /// an unreadable file) or an error while computing.
