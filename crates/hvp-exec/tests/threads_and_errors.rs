@@ -137,7 +137,10 @@ fn buffers_are_reused_along_a_chain_of_kernels() {
     let x: Vec<f64> = (0..n).map(|i| i as f64 * 1e-3).collect();
     let out: Vec<Vec<f64>> = plan.call(&[&x]).unwrap();
     let reference = hvp_exec::eval_reference(&g, &[&x]).unwrap();
-    assert_eq!(bits(&out), bits(&reference));
+    // `sin` is vectorized in fused loops: within a few ulp of libm
+    for (a, r) in out[0].iter().zip(&reference[0]) {
+        assert!((a - r).abs() <= 1e-15, "{a} vs {r}");
+    }
 }
 
 fn small() -> Graph {
@@ -351,9 +354,13 @@ fn bias_and_row_broadcasts_are_fused_loads() {
     let b: Vec<f64> = (0..c).map(|i| i as f64 * 0.01).collect();
     let fast = plan.call(&[&x, &b]).unwrap();
     let reference = hvp_exec::eval_reference(&g, &[&x, &b]).unwrap();
-    assert_eq!(bits(&fast), bits(&reference));
-    let fast = pool(1).install(|| plan.call(&[&x, &b]).unwrap());
-    assert_eq!(bits(&fast), bits(&reference));
+    // the sums are exact; `exp` is vectorized, within a few ulp of libm
+    assert_eq!(bits(&fast[..1]), bits(&reference[..1]));
+    for (a, r) in fast[1].iter().zip(&reference[1]) {
+        assert!((a - r).abs() <= 4.0 * f64::EPSILON * r.abs(), "{a} vs {r}");
+    }
+    let one = pool(1).install(|| plan.call(&[&x, &b]).unwrap());
+    assert_eq!(bits(&one), bits(&fast));
 }
 
 #[test]

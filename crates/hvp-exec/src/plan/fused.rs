@@ -24,6 +24,7 @@
 //! blocks of chunks and gives the same bits on any thread count.
 
 use hvp_ir::CmpOp;
+use hvp_tensor::kernels::math;
 use hvp_tensor::Float;
 use rayon::prelude::*;
 use smallvec::SmallVec;
@@ -879,6 +880,23 @@ unsafe fn un<T: Float>(o: *mut T, a: *const T, n: usize, f: impl Fn(T) -> T) {
     un_slices(o, a, f)
 }
 
+/// A vectorized transcendental of `hvp_tensor::kernels::math` (pure per
+/// element, so results do not depend on a chunk's position or length).
+///
+/// # Safety
+/// As for [`exec`].
+#[inline(always)]
+unsafe fn vector<T: Float>(o: *mut T, a: *const T, n: usize, f: fn(&[T], &mut [T])) {
+    // SAFETY: the caller guarantees validity and non-overlap for `n` elements.
+    let (o, a) = unsafe {
+        (
+            std::slice::from_raw_parts_mut(o, n),
+            std::slice::from_raw_parts(a, n),
+        )
+    };
+    f(a, o)
+}
+
 // Slices as parameters carry `noalias` into the inlined loop, which keeps
 // the output pointer in a register instead of reloading it after every
 // store.
@@ -1003,16 +1021,16 @@ unsafe fn exec<T: Float>(code: Code, o: *mut T, a: *const T, b: *const T, c: *co
     unsafe {
         match code {
             Code::Neg => un(o, a, n, |x| -x),
-            Code::Exp => un(o, a, n, |x| x.exp()),
-            Code::Log => un(o, a, n, |x| x.ln()),
-            Code::Log1p => un(o, a, n, |x| x.ln_1p()),
-            Code::Expm1 => un(o, a, n, |x| x.exp_m1()),
+            Code::Exp => vector(o, a, n, math::exp),
+            Code::Log => vector(o, a, n, math::ln),
+            Code::Log1p => vector(o, a, n, math::ln_1p),
+            Code::Expm1 => vector(o, a, n, math::expm1),
             Code::Sqrt => un(o, a, n, |x| x.sqrt()),
-            Code::Sin => un(o, a, n, |x| x.sin()),
-            Code::Cos => un(o, a, n, |x| x.cos()),
+            Code::Sin => vector(o, a, n, math::sin),
+            Code::Cos => vector(o, a, n, math::cos),
             Code::Tan => un(o, a, n, |x| x.tan()),
             Code::Atan => un(o, a, n, |x| x.atan()),
-            Code::Tanh => un(o, a, n, |x| x.tanh()),
+            Code::Tanh => vector(o, a, n, math::tanh),
             Code::Abs => un(o, a, n, |x| x.abs()),
             Code::Sign => un(o, a, n, |x| {
                 if x > T::zero() {
