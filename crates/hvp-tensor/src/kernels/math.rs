@@ -263,7 +263,7 @@ unsafe fn run<E: Elem, K: Kernel>(src: *const E, dst: *mut E, n: usize) {
         return;
     }
     // SAFETY: pointer validity is the caller's contract.
-    unsafe { drive::<E, K>((), src, dst, n) }
+    unsafe { drive::<E, E, K>((), src, dst, n) }
 }
 
 // ---------------------------------------------------------------------------
@@ -353,6 +353,12 @@ trait Elem: Copy + 'static + Simd<E = Self, Tok = ()> {
 
 /// One elementwise function, for both element types.
 trait Kernel {
+    /// Whether the AVX2 loop runs four vectors in lockstep (else two); the
+    /// best choice depends on the kernel's length and register pressure
+    /// (measured).
+    const QUAD32: bool = true;
+    /// As [`Kernel::QUAD32`] for `f64`.
+    const QUAD64: bool = true;
     fn f64<V: Simd<E = f64>>(t: V::Tok, x: V) -> V;
     fn f32<V: Simd<E = f32>>(t: V::Tok, x: V) -> V;
 }
@@ -385,37 +391,38 @@ impl Elem for f32 {
     }
 }
 
-/// The loop over whole vectors, then the tail padded into one stack vector
-/// (padded with copies of the tail's first element, so padding never sends a
-/// vector down a rare-input path) and run through the same kernel.
+/// The loop over groups of `W` (several vectors in lockstep), then over single
+/// vectors `V`, then the tail padded into one stack vector (padded with
+/// copies of the tail's first element, so padding never sends a vector down
+/// a rare-input path), all through the same kernel: a lane's result does not
+/// depend on which of the three computed it.
 ///
 /// # Safety
-/// As for [`dispatch`], and `t` must be a valid token for `V`.
+/// As for [`dispatch`], and `t` must be a valid token for `W` and `V`.
 #[inline(always)]
-unsafe fn drive<V: Simd, K: Kernel>(t: V::Tok, src: *const V::E, dst: *mut V::E, n: usize) {
-    let lanes = V::LANES;
+unsafe fn drive<W, V, K>(t: V::Tok, src: *const V::E, dst: *mut V::E, n: usize)
+where
+    W: Simd<E = V::E, Tok = V::Tok>,
+    V: Simd,
+    K: Kernel,
+{
     let mut i = 0;
-    while i + 2 * lanes <= n {
-        // SAFETY: `i + 2 lanes <= n`, so both vectors lie inside both ranges;
-        // both are loaded before anything is stored.
+    while i + W::LANES <= n {
+        // SAFETY: `i + W::LANES <= n`, so the group lies inside both ranges;
+        // all of it is loaded before anything is stored.
         unsafe {
-            let v0 = V::load(t, src.add(i));
-            let v1 = V::load(t, src.add(i + lanes));
-            let y0 = V::E::apply::<K, V>(t, v0);
-            let y1 = V::E::apply::<K, V>(t, v1);
-            y0.store(dst.add(i));
-            y1.store(dst.add(i + lanes));
+            let v = W::load(t, src.add(i));
+            V::E::apply::<K, W>(t, v).store(dst.add(i));
         }
-        i += 2 * lanes;
+        i += W::LANES;
     }
-    while i + lanes <= n {
-        // SAFETY: `i + lanes <= n`, so the vector lies inside both ranges; the
-        // whole vector is loaded before anything is stored.
+    while i + V::LANES <= n {
+        // SAFETY: as above for one vector.
         unsafe {
             let v = V::load(t, src.add(i));
             V::E::apply::<K, V>(t, v).store(dst.add(i));
         }
-        i += lanes;
+        i += V::LANES;
     }
     if i < n {
         let rem = n - i;
@@ -423,13 +430,136 @@ unsafe fn drive<V: Simd, K: Kernel>(t: V::Tok, src: *const V::E, dst: *mut V::E,
         let first = unsafe { *src.add(i) };
         let mut buf = [first; 16];
         // SAFETY: `rem` elements from `i` are inside `src`; `buf` has room
-        // for `rem <= lanes <= 16` elements and for the vector load/store.
+        // for `rem < V::LANES <= 16` elements and for the vector load/store.
         unsafe {
             std::ptr::copy_nonoverlapping(src.add(i), buf.as_mut_ptr(), rem);
             let v = V::load(t, buf.as_ptr());
             V::E::apply::<K, V>(t, v).store(buf.as_mut_ptr());
             std::ptr::copy_nonoverlapping(buf.as_ptr(), dst.add(i), rem);
         }
+    }
+}
+
+/// Two vectors processed in lockstep: every operation is issued for both
+/// halves back to back, so their dependency chains interleave in the
+/// instruction stream. The kernels are long dependency chains; without this
+/// the out-of-order window cannot overlap enough of them.
+#[derive(Clone, Copy)]
+struct Pair<V>(V, V);
+
+impl<V: Simd> Add for Pair<V> {
+    type Output = Self;
+    #[inline(always)]
+    fn add(self, b: Self) -> Self {
+        Pair(self.0 + b.0, self.1 + b.1)
+    }
+}
+impl<V: Simd> Sub for Pair<V> {
+    type Output = Self;
+    #[inline(always)]
+    fn sub(self, b: Self) -> Self {
+        Pair(self.0 - b.0, self.1 - b.1)
+    }
+}
+impl<V: Simd> Mul for Pair<V> {
+    type Output = Self;
+    #[inline(always)]
+    fn mul(self, b: Self) -> Self {
+        Pair(self.0 * b.0, self.1 * b.1)
+    }
+}
+impl<V: Simd> Div for Pair<V> {
+    type Output = Self;
+    #[inline(always)]
+    fn div(self, b: Self) -> Self {
+        Pair(self.0 / b.0, self.1 / b.1)
+    }
+}
+
+/// Applies a binary `Simd` method to both halves.
+macro_rules! pair2 {
+    ($($f:ident),*) => {$(
+        #[inline(always)]
+        fn $f(self, b: Self) -> Self {
+            Pair(self.0.$f(b.0), self.1.$f(b.1))
+        }
+    )*};
+}
+
+/// Applies a comparison to both halves.
+macro_rules! paircmp {
+    ($($f:ident),*) => {$(
+        #[inline(always)]
+        fn $f(self, b: Self) -> Self::M {
+            (self.0.$f(b.0), self.1.$f(b.1))
+        }
+    )*};
+}
+
+impl<V: Simd> Simd for Pair<V> {
+    type E = V::E;
+    type M = (V::M, V::M);
+    type Tok = V::Tok;
+    const LANES: usize = 2 * V::LANES;
+
+    #[inline(always)]
+    fn k(t: Self::Tok, c: Self::E) -> Self {
+        Pair(V::k(t, c), V::k(t, c))
+    }
+    #[inline(always)]
+    fn kbits(t: Self::Tok, c: <Self::E as Elem>::Bits) -> Self {
+        Pair(V::kbits(t, c), V::kbits(t, c))
+    }
+    #[inline(always)]
+    unsafe fn load(t: Self::Tok, p: *const Self::E) -> Self {
+        // SAFETY: the caller guarantees `2 V::LANES` readable elements.
+        unsafe { Pair(V::load(t, p), V::load(t, p.add(V::LANES))) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut Self::E) {
+        // SAFETY: the caller guarantees `2 V::LANES` writable elements.
+        unsafe {
+            self.0.store(p);
+            self.1.store(p.add(V::LANES));
+        }
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        Pair(self.0.fma(b.0, c.0), self.1.fma(b.1, c.1))
+    }
+    pair2!(vmin, vmax, and, or, xor, andnot, iadd, isub);
+    #[inline(always)]
+    fn shl<const S: i32>(self) -> Self {
+        Pair(self.0.shl::<S>(), self.1.shl::<S>())
+    }
+    #[inline(always)]
+    fn shr<const S: i32>(self) -> Self {
+        Pair(self.0.shr::<S>(), self.1.shr::<S>())
+    }
+    paircmp!(lt, le, gt, ge, eq, ieq);
+    #[inline(always)]
+    fn is_nan(self) -> Self::M {
+        (self.0.is_nan(), self.1.is_nan())
+    }
+    #[inline(always)]
+    fn mand(a: Self::M, b: Self::M) -> Self::M {
+        (V::mand(a.0, b.0), V::mand(a.1, b.1))
+    }
+    #[inline(always)]
+    fn mnot(a: Self::M) -> Self::M {
+        (V::mnot(a.0), V::mnot(a.1))
+    }
+    #[inline(always)]
+    fn all(m: Self::M) -> bool {
+        V::all(m.0) & V::all(m.1)
+    }
+    #[inline(always)]
+    fn select(m: Self::M, a: Self, b: Self) -> Self {
+        Pair(V::select(m.0, a.0, b.0), V::select(m.1, a.1, b.1))
+    }
+    #[inline(always)]
+    fn patch(self, m: Self::M, x: Self, f: fn(Self::E) -> Self::E) -> Self {
+        Pair(self.0.patch(m.0, x.0, f), self.1.patch(m.1, x.1, f))
     }
 }
 
@@ -582,7 +712,7 @@ mod x86 {
     //! [`Avx2`] token, and a token only exists after run-time detection
     //! succeeded, so every intrinsic below runs on a CPU that has it.
 
-    use super::{drive, Kernel, Simd};
+    use super::{drive, Kernel, Pair, Simd};
     use std::arch::x86_64::*;
     use std::ops::{Add, Div, Mul, Sub};
     use std::sync::atomic::{AtomicU8, Ordering};
@@ -619,7 +749,13 @@ mod x86 {
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn drive_f64<K: Kernel>(t: Avx2, src: *const f64, dst: *mut f64, n: usize) {
         // SAFETY: forwarded contract.
-        unsafe { drive::<F64x4, K>(t, src, dst, n) }
+        unsafe {
+            if K::QUAD64 {
+                drive::<Pair<Pair<F64x4>>, F64x4, K>(t, src, dst, n)
+            } else {
+                drive::<Pair<F64x4>, F64x4, K>(t, src, dst, n)
+            }
+        }
     }
 
     /// Runs `K` over `f32`s on AVX2.
@@ -629,7 +765,13 @@ mod x86 {
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn drive_f32<K: Kernel>(t: Avx2, src: *const f32, dst: *mut f32, n: usize) {
         // SAFETY: forwarded contract.
-        unsafe { drive::<F32x8, K>(t, src, dst, n) }
+        unsafe {
+            if K::QUAD32 {
+                drive::<Pair<Pair<F32x8>>, F32x8, K>(t, src, dst, n)
+            } else {
+                drive::<Pair<F32x8>, F32x8, K>(t, src, dst, n)
+            }
+        }
     }
 
     macro_rules! avx_simd {
@@ -1580,6 +1722,7 @@ fn tanh32<V: Simd<E = f32>>(t: V::Tok, x: V) -> V {
 }
 
 impl Kernel for TanhK {
+    const QUAD64: bool = false;
     #[inline(always)]
     fn f64<V: Simd<E = f64>>(t: V::Tok, x: V) -> V {
         tanh64(t, x)
@@ -1670,6 +1813,8 @@ impl Kernel for Ln1pK {
 }
 
 impl Kernel for SinK {
+    const QUAD32: bool = false;
+    const QUAD64: bool = false;
     #[inline(always)]
     fn f64<V: Simd<E = f64>>(t: V::Tok, x: V) -> V {
         let y = trig64::<V, false>(t, x);
@@ -1697,6 +1842,8 @@ impl Kernel for SinK {
 }
 
 impl Kernel for CosK {
+    const QUAD32: bool = false;
+    const QUAD64: bool = false;
     #[inline(always)]
     fn f64<V: Simd<E = f64>>(t: V::Tok, x: V) -> V {
         let y = trig64::<V, true>(t, x);
