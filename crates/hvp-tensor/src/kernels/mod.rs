@@ -13,8 +13,8 @@
 
 mod gather;
 mod layout;
-mod matmul;
 pub mod math;
+mod matmul;
 mod reduce;
 
 pub use gather::{scatter_add_along_axis, take_along_axis, IndexError};
