@@ -1280,8 +1280,9 @@ mod k64 {
     pub const TRIG_LIMIT: f64 = 1073741824.0; // 2^30
 }
 
-/// `e^x = 2^n (1 + r + r^2 Q(r))` for `x` where `n` fits a normal exponent.
-/// Returns `(1 + r + r^2 Q(r), n, tb)` where `tb << 52` is `2^n`.
+/// `e^x = 2^n (1 + u)`, `u = r + r^2 Q(r)`, for `x` where `n` fits a normal
+/// exponent. Returns `(u, n, tb)` where `tb << 52` is `2^n`; `e^x` is then
+/// `fma(s, u, s)`, one rounding.
 #[inline(always)]
 fn exp64_core<V: Simd<E = f64>>(t: V::Tok, x: V) -> (V, V, V) {
     use k64::*;
@@ -1289,9 +1290,8 @@ fn exp64_core<V: Simd<E = f64>>(t: V::Tok, x: V) -> (V, V, V) {
     let n = tb - V::k(t, EXP_MAGIC);
     let r = n.fma(V::k(t, -LN2_HI), x);
     let r = n.fma(V::k(t, -LN2_LO), r);
-    let q = poly(t, r, &EXPW_Q64);
-    let p = (r * r).fma(q, r) + V::k(t, 1.0);
-    (p, n, tb)
+    let u = (r * r).fma(poly(t, r, &EXPW_Q64), r);
+    (u, n, tb)
 }
 
 /// `e^x` for any `x`: the scale `2^n` is applied in two exact halves so that
@@ -1301,11 +1301,12 @@ fn exp64_core<V: Simd<E = f64>>(t: V::Tok, x: V) -> (V, V, V) {
 fn exp64_slow<V: Simd<E = f64>>(t: V::Tok, x: V) -> V {
     use k64::*;
     let xc = x.vmax(V::k(t, -746.0)).vmin(V::k(t, 710.0));
-    let (p, n, _) = exp64_core(t, xc);
+    let (u, n, _) = exp64_core(t, xc);
     let h1 = n.fma(V::k(t, 0.5), V::k(t, EXP_MAGIC));
     let n1 = h1 - V::k(t, EXP_MAGIC);
     let h2 = (n - n1) + V::k(t, EXP_MAGIC);
-    let y = (p * h1.shl::<52>()) * h2.shl::<52>();
+    let s1 = h1.shl::<52>();
+    let y = s1.fma(u, s1) * h2.shl::<52>();
     V::select(x.is_nan(), x, y)
 }
 
@@ -1490,9 +1491,8 @@ fn exp32_core<V: Simd<E = f32>>(t: V::Tok, x: V) -> (V, V, V) {
     let n = tb - V::k(t, EXP_MAGIC);
     let r = n.fma(V::k(t, -LN2_HI), x);
     let r = n.fma(V::k(t, -LN2_LO), r);
-    let q = poly(t, r, &EXPW_Q32);
-    let p = (r * r).fma(q, r) + V::k(t, 1.0);
-    (p, n, tb)
+    let u = (r * r).fma(poly(t, r, &EXPW_Q32), r);
+    (u, n, tb)
 }
 
 /// As [`exp64_slow`].
@@ -1500,11 +1500,12 @@ fn exp32_core<V: Simd<E = f32>>(t: V::Tok, x: V) -> (V, V, V) {
 fn exp32_slow<V: Simd<E = f32>>(t: V::Tok, x: V) -> V {
     use k32::*;
     let xc = x.vmax(V::k(t, -104.0)).vmin(V::k(t, 89.0));
-    let (p, n, _) = exp32_core(t, xc);
+    let (u, n, _) = exp32_core(t, xc);
     let h1 = n.fma(V::k(t, 0.5), V::k(t, EXP_MAGIC));
     let n1 = h1 - V::k(t, EXP_MAGIC);
     let h2 = (n - n1) + V::k(t, EXP_MAGIC);
-    let y = (p * h1.shl::<23>()) * h2.shl::<23>();
+    let s1 = h1.shl::<23>();
+    let y = s1.fma(u, s1) * h2.shl::<23>();
     V::select(x.is_nan(), x, y)
 }
 
@@ -1644,8 +1645,9 @@ impl Kernel for ExpK {
     fn f64<V: Simd<E = f64>>(t: V::Tok, x: V) -> V {
         let ax = V::kbits(t, k64::SIGN).andnot(x);
         if V::all(ax.lt(V::k(t, 708.0))) {
-            let (p, _, tb) = exp64_core(t, x);
-            p * tb.shl::<52>()
+            let (u, _, tb) = exp64_core(t, x);
+            let s = tb.shl::<52>();
+            s.fma(u, s)
         } else {
             exp64_slow(t, x)
         }
@@ -1654,8 +1656,9 @@ impl Kernel for ExpK {
     fn f32<V: Simd<E = f32>>(t: V::Tok, x: V) -> V {
         let ax = V::kbits(t, k32::SIGN).andnot(x);
         if V::all(ax.lt(V::k(t, 87.0))) {
-            let (p, _, tb) = exp32_core(t, x);
-            p * tb.shl::<23>()
+            let (u, _, tb) = exp32_core(t, x);
+            let s = tb.shl::<23>();
+            s.fma(u, s)
         } else {
             exp32_slow(t, x)
         }
