@@ -1273,248 +1273,368 @@ fn fuse_group(
     let mut constant: HashMap<Var, u16> = HashMap::new();
     let mut value: HashMap<(Var, isize), Src> = HashMap::new();
     let mut prologue: Vec<Op> = Vec::new();
-    let mut body: Vec<Instr> = Vec::new();
+    let mut bodies: [Vec<Instr>; 2] = [Vec::new(), Vec::new()];
     let mut stores: Vec<Store> = Vec::new();
     let mut epi: Option<Epilogue> = None;
 
-    for (k, &m) in members.iter().enumerate() {
-        let node = &nodes[m];
-        let out = node.out;
-        if epilogue[m] {
-            let Atom::Var(v) = node.args[0] else {
-                unreachable!("an epilogue reduces a variable")
-            };
-            let src = match constant.get(&v) {
-                Some(&r) => Src::Reg(r),
-                None => *value.get(&(v, 0)).unwrap_or(&Src::Reg(gen.lit(0.0))),
-            };
-            gen.streams
-                .push((Loc::Slot(scratch.expect("scratch for the epilogue")), 0));
-            let partials = (gen.streams.len() - 1) as u16;
-            let (lo, hi) = valid(node.arg_n[0], 0, n);
-            epi = Some(Epilogue {
-                src,
-                lo,
-                hi,
-                max: node.reduce_max,
-                partials,
-                out: gen.stream(out, 0),
-                eqn: node.eqn as u32,
-            });
-            continue;
-        }
-        if plan.uniform[k] {
-            let r = if node.class == Class::Splat {
-                match node.args[0] {
-                    Atom::Lit(l) => gen.lit(l.0),
-                    Atom::Var(v) => {
-                        let s = gen.stream(v, node.offs[0] as isize);
-                        let r = gen.const_reg();
-                        gen.splats.push((r, SplatSrc::Mem(s, node.eqn as u32)));
-                        r
-                    }
-                }
-            } else {
-                let Class::Ew(code) = node.class else {
-                    unreachable!("constants are splats or elementwise")
-                };
-                let mut args = [Src::Reg(0); 3];
-                for (j, &a) in node.args.iter().enumerate() {
-                    args[j] = Src::Reg(match a {
-                        Atom::Lit(l) => gen.lit(l.0),
-                        Atom::Var(v) => constant[&v],
-                    });
-                }
-                let r = gen.const_reg();
-                let (lo, hi) = valid(node.n, 0, n);
-                prologue.push(Op {
-                    code,
-                    out: Src::Reg(r),
-                    args,
-                    lo,
-                    hi,
-                    pos: 0,
-                    eqn: node.eqn as u32,
-                });
-                r
-            };
-            constant.insert(out, r);
-            if plan.store[k].is_some() {
-                let (lo, hi) = valid(node.n, 0, n);
-                stores.push(Store {
-                    reg: r,
-                    stream: gen.stream(out, 0),
-                    lo,
-                    hi,
-                });
-            }
-            continue;
-        }
-        for &s in &plan.shifts[k] {
-            let (lo, hi) = valid(node.n, s, n);
-            if lo >= hi {
-                // Nothing to compute (an empty value): readers see empty
-                // ranges too.
-                let r = gen.lit(0.0);
-                value.insert((out, s), Src::Reg(r));
-                continue;
-            }
-            // Operand `j` at this shift: its source and the loop range on
-            // which the node reads it.
-            let operand = |gen: &mut Gen, j: usize| -> (Src, (usize, usize)) {
-                let at = s - node.place(j);
-                let range = node.arg_range(j, at, (lo, hi), n);
-                let src = match node.args[j] {
-                    // Never read: the range is empty.
-                    _ if range.0 >= range.1 => Src::Reg(gen.lit(0.0)),
-                    Atom::Lit(l) => Src::Reg(gen.lit(l.0)),
-                    Atom::Var(v) => {
-                        let shift = at + node.offs[j] as isize;
-                        match (constant.get(&v), inside(v)) {
-                            (Some(&r), _) => Src::Reg(r),
-                            (None, Some(_)) => *value
-                                .get(&(v, shift))
-                                .expect("producers are computed at every shift read"),
-                            (None, None) => Src::Mem(gen.stream(v, shift)),
-                        }
-                    }
-                };
-                (src, range)
-            };
-            let stored_here = plan.store[k] == Some(s);
-            let result = match node.class {
-                Class::Ew(_) | Class::Bcast(_) => {
-                    let mut args = [Src::Reg(0); 3];
-                    let (code, pos) = match node.class {
-                        Class::Bcast(code) => {
-                            let Atom::Var(v) = node.args[0] else {
-                                unreachable!("broadcast loads read a variable")
-                            };
-                            args[0] = Src::Mem(gen.stream(v, node.offs[0] as isize));
-                            (code, s)
-                        }
-                        Class::Ew(code) => {
-                            for j in 0..node.args.len() {
-                                args[j] = operand(&mut gen, j).0;
-                            }
-                            (code, 0)
-                        }
-                        _ => unreachable!(),
-                    };
-                    let direct = stored_here
-                        && !read_locs.contains(&loc[out.index()].expect("result placed"));
-                    let dst = if direct {
-                        Src::Mem(gen.stream(out, s))
-                    } else {
-                        Src::Reg(gen.vreg(stored_here))
-                    };
-                    let eqn = node.eqn as u32;
-                    match arith_of(code, args, &gen.konst) {
-                        Some((f, a, b)) => body.push(Instr::Arith(Arith {
-                            f,
-                            g: GOp::Copy,
-                            out: dst,
-                            a,
-                            b,
-                            c: a,
-                            lo,
-                            hi,
-                            eqn_f: eqn,
-                            eqn_g: eqn,
-                        })),
-                        None => body.push(Instr::Op(Op {
-                            code,
-                            out: dst,
-                            args,
-                            lo,
-                            hi,
-                            pos,
-                            eqn,
-                        })),
-                    }
-                    dst
-                }
-                Class::Pad(_) => {
-                    let (src, keep) = operand(&mut gen, 0);
-                    let whole = node.offs[0] == 0
-                        && node.args[0]
-                            .as_var()
-                            .and_then(inside)
-                            .is_some_and(|p| nodes[members[p]].n == node.arg_n[0]);
-                    match src {
-                        // The operand's register holds it on `keep` and is
-                        // read nowhere else: zero the rest in place.
-                        Src::Reg(r)
-                            if whole && (!gen.pinned[r as usize] || stored_reg(&stores, r)) =>
-                        {
-                            if stored_here {
-                                gen.pinned[r as usize] = true;
-                            }
-                            body.push(Instr::Zero {
-                                reg: r,
-                                lo,
-                                hi,
-                                keep,
-                                eqn: node.eqn as u32,
-                            });
-                            Src::Reg(r)
-                        }
-                        _ => {
-                            let r = gen.vreg(stored_here);
-                            let parts = if keep.0 < keep.1 {
-                                SmallVec::from_slice(&[(src, keep.0, keep.1)])
-                            } else {
-                                SmallVec::new()
-                            };
-                            body.push(Instr::Assemble {
-                                out: r,
-                                lo,
-                                hi,
-                                parts,
-                                eqn: node.eqn as u32,
-                            });
-                            Src::Reg(r)
-                        }
-                    }
-                }
-                Class::Concat => {
-                    let mut parts = SmallVec::new();
-                    for j in 0..node.args.len() {
-                        let (src, range) = operand(&mut gen, j);
-                        if range.0 < range.1 {
-                            parts.push((src, range.0, range.1));
-                        }
-                    }
-                    let r = gen.vreg(stored_here);
-                    body.push(Instr::Assemble {
-                        out: r,
-                        lo,
-                        hi,
-                        parts,
-                        eqn: node.eqn as u32,
-                    });
-                    Src::Reg(r)
-                }
-                Class::Splat | Class::Alias(_) | Class::Kernel => unreachable!("not an op"),
-            };
-            if stored_here {
-                if let Src::Reg(r) = result {
-                    stores.push(Store {
-                        reg: r,
-                        stream: gen.stream(out, s),
-                        lo,
-                        hi,
-                    });
-                }
-            }
-            value.insert((out, s), result);
+    // The member an epilogue reduces, read at shift zero.
+    let epi_src: Option<usize> = members
+        .iter()
+        .find(|&&m| epilogue[m])
+        .and_then(|&m| nodes[m].args[0].as_var())
+        .and_then(inside);
+    // Members computed at several nearby shifts: after a task's first
+    // chunk, only the furthest-ahead shift is computed and the others read
+    // it back through the register's halo (the previous chunk's tail). The
+    // shifts later chunks need follow from the stored and reduced values
+    // backwards, a halo member passing on only its furthest shift.
+    let len = members.len();
+    let mut steady: Vec<std::collections::BTreeSet<isize>> = vec![Default::default(); len];
+    for (st, store) in steady.iter_mut().zip(&plan.store) {
+        if let Some(s) = *store {
+            st.insert(s);
         }
     }
-    if let Some(Epilogue {
-        src: Src::Reg(r), ..
-    }) = epi
-    {
-        gen.pinned[r as usize] = true;
+    if let Some(k) = epi_src {
+        steady[k].insert(0);
+    }
+    let mut halo_base: Vec<Option<isize>> = vec![None; len];
+    for k in (0..len).rev() {
+        let node = &nodes[members[k]];
+        if plan.uniform[k] || epilogue[members[k]] || !node.merges_producers() {
+            continue;
+        }
+        let sh: Vec<isize> = steady[k].iter().copied().collect();
+        let (Some(&lo), Some(&hi)) = (sh.first(), sh.last()) else {
+            continue;
+        };
+        if sh.len() >= 2
+            && hi - lo <= HALO as isize
+            && Some(k) != epi_src
+            && plan.store[k].is_none_or(|s| s == hi)
+        {
+            halo_base[k] = Some(hi);
+        }
+        let from: &[isize] = if halo_base[k].is_some() {
+            &sh[sh.len() - 1..]
+        } else {
+            &sh
+        };
+        for &s in from {
+            let r = valid(node.n, s, n);
+            for (j, &a) in node.args.iter().enumerate() {
+                let Some(p) = a.as_var().and_then(inside) else {
+                    continue;
+                };
+                if plan.uniform[p] {
+                    continue;
+                }
+                let at = s - node.place(j);
+                let (alo, ahi) = node.arg_range(j, at, r, n);
+                if alo < ahi {
+                    steady[p].insert(at + node.offs[j] as isize);
+                }
+            }
+        }
+    }
+    let passes = if halo_base.iter().any(Option::is_some) {
+        2
+    } else {
+        1
+    };
+    // Values that keep one register (or stream) in both bodies: stored,
+    // reduced and halo values.
+    let mut shared: HashMap<(Var, isize), Src> = HashMap::new();
+
+    for (pass, body) in bodies.iter_mut().enumerate().take(passes) {
+        let steady_pass = pass == 1;
+        value.clear();
+        for (k, &m) in members.iter().enumerate() {
+            let node = &nodes[m];
+            let out = node.out;
+            if epilogue[m] {
+                if steady_pass {
+                    continue;
+                }
+                let Atom::Var(v) = node.args[0] else {
+                    unreachable!("an epilogue reduces a variable")
+                };
+                let src = match constant.get(&v) {
+                    Some(&r) => Src::Reg(r),
+                    None => *value.get(&(v, 0)).unwrap_or(&Src::Reg(gen.lit(0.0))),
+                };
+                gen.streams
+                    .push((Loc::Slot(scratch.expect("scratch for the epilogue")), 0));
+                let partials = (gen.streams.len() - 1) as u16;
+                let (lo, hi) = valid(node.arg_n[0], 0, n);
+                epi = Some(Epilogue {
+                    src,
+                    lo,
+                    hi,
+                    max: node.reduce_max,
+                    partials,
+                    out: gen.stream(out, 0),
+                    eqn: node.eqn as u32,
+                });
+                continue;
+            }
+            if plan.uniform[k] {
+                if steady_pass {
+                    continue;
+                }
+                let r = if node.class == Class::Splat {
+                    match node.args[0] {
+                        Atom::Lit(l) => gen.lit(l.0),
+                        Atom::Var(v) => {
+                            let s = gen.stream(v, node.offs[0] as isize);
+                            let r = gen.const_reg();
+                            gen.splats.push((r, SplatSrc::Mem(s, node.eqn as u32)));
+                            r
+                        }
+                    }
+                } else {
+                    let Class::Ew(code) = node.class else {
+                        unreachable!("constants are splats or elementwise")
+                    };
+                    let mut args = [Src::Reg(0); 3];
+                    for (j, &a) in node.args.iter().enumerate() {
+                        args[j] = Src::Reg(match a {
+                            Atom::Lit(l) => gen.lit(l.0),
+                            Atom::Var(v) => constant[&v],
+                        });
+                    }
+                    let r = gen.const_reg();
+                    let (lo, hi) = valid(node.n, 0, n);
+                    prologue.push(Op {
+                        code,
+                        out: Src::Reg(r),
+                        args,
+                        lo,
+                        hi,
+                        pos: 0,
+                        eqn: node.eqn as u32,
+                    });
+                    r
+                };
+                constant.insert(out, r);
+                if plan.store[k].is_some() {
+                    let (lo, hi) = valid(node.n, 0, n);
+                    stores.push(Store {
+                        reg: r,
+                        stream: gen.stream(out, 0),
+                        lo,
+                        hi,
+                    });
+                }
+                continue;
+            }
+            // The halo base first, so that the other shifts can read it.
+            let mut order: Vec<isize> = if steady_pass {
+                steady[k].iter().copied().collect()
+            } else {
+                plan.shifts[k].clone()
+            };
+            if let Some(b) = halo_base[k] {
+                order.retain(|&s| s != b);
+                order.insert(0, b);
+            }
+            for s in order {
+                let (lo, hi) = valid(node.n, s, n);
+                if lo >= hi {
+                    // Nothing to compute (an empty value): readers see empty
+                    // ranges too.
+                    let r = gen.lit(0.0);
+                    value.insert((out, s), Src::Reg(r));
+                    continue;
+                }
+                if let (true, Some(b)) = (steady_pass, halo_base[k]) {
+                    if s != b {
+                        let d = (b - s) as u16;
+                        let src = match value[&(out, b)] {
+                            Src::Reg(r) => Src::Back(r, d),
+                            // stored directly: read the stream behind
+                            Src::Mem(_) => Src::Mem(gen.stream(out, s)),
+                            Src::Back(..) => unreachable!("a halo base is computed"),
+                        };
+                        value.insert((out, s), src);
+                        continue;
+                    }
+                }
+                // Operand `j` at this shift: its source and the loop range on
+                // which the node reads it.
+                let operand = |gen: &mut Gen, j: usize| -> (Src, (usize, usize)) {
+                    let at = s - node.place(j);
+                    let range = node.arg_range(j, at, (lo, hi), n);
+                    let src = match node.args[j] {
+                        // Never read: the range is empty.
+                        _ if range.0 >= range.1 => Src::Reg(gen.lit(0.0)),
+                        Atom::Lit(l) => Src::Reg(gen.lit(l.0)),
+                        Atom::Var(v) => {
+                            let shift = at + node.offs[j] as isize;
+                            match (constant.get(&v), inside(v)) {
+                                (Some(&r), _) => Src::Reg(r),
+                                (None, Some(_)) => *value
+                                    .get(&(v, shift))
+                                    .expect("producers are computed at every shift read"),
+                                (None, None) => Src::Mem(gen.stream(v, shift)),
+                            }
+                        }
+                    };
+                    (src, range)
+                };
+                let stored_here = plan.store[k] == Some(s);
+                let pin = stored_here || halo_base[k] == Some(s) || (Some(k) == epi_src && s == 0);
+                // The result's register: the one of the first body when the
+                // value lives across chunks or is stored.
+                let fixed = shared.get(&(out, s)).copied();
+                let new_reg = |gen: &mut Gen| match fixed {
+                    Some(Src::Reg(r)) => r,
+                    _ => gen.vreg(pin),
+                };
+                let result = match node.class {
+                    Class::Ew(_) | Class::Bcast(_) => {
+                        let mut args = [Src::Reg(0); 3];
+                        let (code, pos) = match node.class {
+                            Class::Bcast(code) => {
+                                let Atom::Var(v) = node.args[0] else {
+                                    unreachable!("broadcast loads read a variable")
+                                };
+                                args[0] = Src::Mem(gen.stream(v, node.offs[0] as isize));
+                                (code, s)
+                            }
+                            Class::Ew(code) => {
+                                for j in 0..node.args.len() {
+                                    args[j] = operand(&mut gen, j).0;
+                                }
+                                (code, 0)
+                            }
+                            _ => unreachable!(),
+                        };
+                        let direct = stored_here
+                            && !read_locs.contains(&loc[out.index()].expect("result placed"));
+                        let dst = match (fixed, direct) {
+                            (Some(f), _) => f,
+                            (None, true) => Src::Mem(gen.stream(out, s)),
+                            (None, false) => Src::Reg(new_reg(&mut gen)),
+                        };
+                        let eqn = node.eqn as u32;
+                        match arith_of(code, args, &gen.konst) {
+                            Some((f, a, b)) => body.push(Instr::Arith(Arith {
+                                f,
+                                g: GOp::Copy,
+                                out: dst,
+                                a,
+                                b,
+                                c: a,
+                                lo,
+                                hi,
+                                eqn_f: eqn,
+                                eqn_g: eqn,
+                            })),
+                            None => body.push(Instr::Op(Op {
+                                code,
+                                out: dst,
+                                args,
+                                lo,
+                                hi,
+                                pos,
+                                eqn,
+                            })),
+                        }
+                        dst
+                    }
+                    Class::Pad(_) => {
+                        let (src, keep) = operand(&mut gen, 0);
+                        // Later chunks start past the low zeros (chunks
+                        // are at least a halo long): without high zeros
+                        // the pad is the identity there.
+                        if steady_pass && keep.0 <= HALO && keep.1 == hi && fixed.is_none() {
+                            value.insert((out, s), src);
+                            continue;
+                        }
+                        let whole = node.offs[0] == 0
+                            && node.args[0]
+                                .as_var()
+                                .and_then(inside)
+                                .is_some_and(|p| nodes[members[p]].n == node.arg_n[0]);
+                        match src {
+                            // The operand's register holds it on `keep`, and
+                            // nobody reads the rest: zero it in place (never
+                            // in a constant's register, which every shift
+                            // shares).
+                            Src::Reg(r)
+                                if whole
+                                    && !gen.konst[r as usize]
+                                    && fixed.is_none_or(|f| f == Src::Reg(r)) =>
+                            {
+                                if pin {
+                                    gen.pinned[r as usize] = true;
+                                }
+                                body.push(Instr::Zero {
+                                    reg: r,
+                                    lo,
+                                    hi,
+                                    keep,
+                                    eqn: node.eqn as u32,
+                                });
+                                Src::Reg(r)
+                            }
+                            _ => {
+                                let r = new_reg(&mut gen);
+                                let parts = if keep.0 < keep.1 {
+                                    SmallVec::from_slice(&[(src, keep.0, keep.1)])
+                                } else {
+                                    SmallVec::new()
+                                };
+                                body.push(Instr::Assemble {
+                                    out: r,
+                                    lo,
+                                    hi,
+                                    parts,
+                                    eqn: node.eqn as u32,
+                                });
+                                Src::Reg(r)
+                            }
+                        }
+                    }
+                    Class::Concat => {
+                        let mut parts = SmallVec::new();
+                        for j in 0..node.args.len() {
+                            let (src, range) = operand(&mut gen, j);
+                            if range.0 < range.1 {
+                                parts.push((src, range.0, range.1));
+                            }
+                        }
+                        let r = new_reg(&mut gen);
+                        body.push(Instr::Assemble {
+                            out: r,
+                            lo,
+                            hi,
+                            parts,
+                            eqn: node.eqn as u32,
+                        });
+                        Src::Reg(r)
+                    }
+                    Class::Splat | Class::Alias(_) | Class::Kernel => unreachable!("not an op"),
+                };
+                if !steady_pass {
+                    if stored_here {
+                        if let Src::Reg(r) = result {
+                            stores.push(Store {
+                                reg: r,
+                                stream: gen.stream(out, s),
+                                lo,
+                                hi,
+                            });
+                        }
+                    }
+                    if pin {
+                        shared.insert((out, s), result);
+                    }
+                }
+                value.insert((out, s), result);
+            }
+        }
     }
     let Gen {
         streams,
@@ -1522,25 +1642,113 @@ fn fuse_group(
         mut splats,
         ..
     } = gen;
+    let [mut first, mut body] = bodies;
+    if passes == 1 {
+        std::mem::swap(&mut first, &mut body);
+    } else {
+        dce(&mut body, &pinned);
+    }
 
-    pair_arith(&mut body, &pinned);
+    // Physical registers: pinned ones first (the same in both bodies), then
+    // each body's temporaries.
+    let mut pinned_phys: Vec<Option<u16>> = vec![None; pinned.len()];
+    let mut base: u16 = 0;
+    for (v, &p) in pinned.iter().enumerate() {
+        if p {
+            pinned_phys[v] = Some(base);
+            base += 1;
+        }
+    }
+    let mut nregs = base;
+    let mut map_body = |body: &mut Vec<Instr>| {
+        pair_arith(body, &pinned);
+        let (phys, used) = allocate(body, &pinned, &pinned_phys, base);
+        nregs = nregs.max(used);
+        map_regs(body, &phys);
+        phys
+    };
+    let first = (passes == 2).then(|| {
+        map_body(&mut first);
+        first
+    });
+    let phys = map_body(&mut body);
+    let reg_of = |r: u16| phys[r as usize].expect("register assigned");
+    let map_op = |op: &mut Op| {
+        op.out = map_src(op.out, &phys);
+        let k = arity(op.code);
+        for a in &mut op.args[..k] {
+            *a = map_src(*a, &phys);
+        }
+    };
+    prologue.iter_mut().for_each(map_op);
+    for (r, _) in &mut splats {
+        *r = reg_of(*r);
+    }
+    for st in &mut stores {
+        st.reg = reg_of(st.reg);
+    }
+    if let Some(e) = &mut epi {
+        e.src = map_src(e.src, &phys);
+    }
+    let mut halo: Vec<u16> = Vec::new();
+    for (k, b) in halo_base.iter().enumerate() {
+        if let Some(b) = b {
+            if let Some(Src::Reg(r)) = shared.get(&(nodes[members[k]].out, *b)) {
+                halo.push(reg_of(*r));
+            }
+        }
+    }
+    // Checked runs split two-step arithmetic through a spare register.
+    let check_reg = nregs;
+    let two_step = |b: &[Instr]| {
+        b.iter()
+            .any(|i| matches!(i, Instr::Arith(a) if a.g != GOp::Copy))
+    };
+    if two_step(&body) || first.as_deref().is_some_and(two_step) {
+        nregs += 1;
+    }
+    let nregs = nregs as usize;
+    // Two bodies need chunks at least a halo long (see the pad rule above).
+    let halo_len = if passes == 2 { HALO } else { 0 };
+    let (chunk, stride) = Fused::chunk_for(n, nregs, halo_len);
+    let fused = Fused {
+        n,
+        chunk,
+        stride,
+        nregs,
+        splats,
+        prologue,
+        first,
+        body,
+        stores,
+        epilogue: epi,
+        check_reg,
+        halo,
+        halo_len,
+    };
+    FusedStep { fused, streams }
+}
 
-    // Physical registers: pinned ones first, the rest recycled after their
-    // last read (an instruction's result never shares a register with its
-    // operands, as it is assigned before they are released).
+/// Longest distance between the shifts of a value that the halo serves.
+const HALO: usize = 8;
+
+/// Physical registers for a body's temporaries, recycled after their last
+/// read (an instruction's result never shares a register with its
+/// operands, as it is assigned before they are released). Returns the map
+/// of every virtual register the body uses and the register count.
+fn allocate(
+    body: &[Instr],
+    pinned: &[bool],
+    pinned_phys: &[Option<u16>],
+    base: u16,
+) -> (Vec<Option<u16>>, u16) {
     let nv = pinned.len();
     let mut last = vec![usize::MAX; nv];
     for (i, ins) in body.iter().enumerate() {
         for_each_read(ins, |r| last[r as usize] = i);
     }
-    let mut phys: Vec<Option<u16>> = vec![None; nv];
-    let mut nregs: u16 = 0;
-    for (v, &p) in pinned.iter().enumerate() {
-        if p {
-            phys[v] = Some(nregs);
-            nregs += 1;
-        }
-    }
+    let mut phys = pinned_phys.to_vec();
+    let mut nregs = base;
     let mut free: Vec<u16> = Vec::new();
     for (i, ins) in body.iter().enumerate() {
         let def = match ins {
@@ -1571,73 +1779,81 @@ fn fuse_group(
             free.push(phys[r as usize].expect("read after written"));
         }
     }
-    let map = |s: &mut Src| {
-        if let Src::Reg(r) = s {
-            *r = phys[*r as usize].expect("register assigned");
-        }
-    };
-    let map_op = |op: &mut Op| {
-        map(&mut op.out);
-        let k = arity(op.code);
-        op.args[..k].iter_mut().for_each(map);
-    };
-    prologue.iter_mut().for_each(map_op);
-    for ins in &mut body {
+    (phys, nregs)
+}
+
+fn map_src(s: Src, phys: &[Option<u16>]) -> Src {
+    let p = |r: u16| phys[r as usize].expect("register assigned");
+    match s {
+        Src::Reg(r) => Src::Reg(p(r)),
+        Src::Back(r, d) => Src::Back(p(r), d),
+        Src::Mem(k) => Src::Mem(k),
+    }
+}
+
+/// Rewrites a body's virtual registers to physical ones.
+fn map_regs(body: &mut [Instr], phys: &[Option<u16>]) {
+    for ins in body {
         match ins {
-            Instr::Op(op) => map_op(op),
+            Instr::Op(op) => {
+                op.out = map_src(op.out, phys);
+                let k = arity(op.code);
+                for a in &mut op.args[..k] {
+                    *a = map_src(*a, phys);
+                }
+            }
             Instr::Arith(ar) => {
-                map(&mut ar.out);
-                map(&mut ar.a);
-                if ar.f.reads_b() {
-                    map(&mut ar.b);
+                ar.out = map_src(ar.out, phys);
+                ar.a = map_src(ar.a, phys);
+                ar.b = if ar.f.reads_b() {
+                    map_src(ar.b, phys)
                 } else {
-                    ar.b = ar.a;
-                }
-                if ar.g.reads_c() {
-                    map(&mut ar.c);
+                    ar.a
+                };
+                ar.c = if ar.g.reads_c() {
+                    map_src(ar.c, phys)
                 } else {
-                    ar.c = ar.a;
-                }
+                    ar.a
+                };
             }
             Instr::Zero { reg, .. } => *reg = phys[*reg as usize].expect("register assigned"),
             Instr::Assemble { out, parts, .. } => {
                 *out = phys[*out as usize].expect("register assigned");
-                parts.iter_mut().for_each(|(s, _, _)| map(s));
+                for (s, _, _) in parts.iter_mut() {
+                    *s = map_src(*s, phys);
+                }
             }
         }
     }
-    for (r, _) in &mut splats {
-        *r = phys[*r as usize].expect("register assigned");
+}
+
+/// Drops instructions whose results nobody reads (the recomputations a
+/// halo replaced), to a fixed point.
+fn dce(body: &mut Vec<Instr>, pinned: &[bool]) {
+    loop {
+        let mut reads = vec![0usize; pinned.len()];
+        for ins in body.iter() {
+            if !matches!(ins, Instr::Zero { .. }) {
+                for_each_read(ins, |r| reads[r as usize] += 1);
+            }
+        }
+        let dead = |r: u16| !pinned[r as usize] && reads[r as usize] == 0;
+        let before = body.len();
+        body.retain(|ins| match ins {
+            Instr::Op(Op {
+                out: Src::Reg(r), ..
+            })
+            | Instr::Arith(Arith {
+                out: Src::Reg(r), ..
+            })
+            | Instr::Assemble { out: r, .. }
+            | Instr::Zero { reg: r, .. } => !dead(*r),
+            _ => true,
+        });
+        if body.len() == before {
+            return;
+        }
     }
-    for st in &mut stores {
-        st.reg = phys[st.reg as usize].expect("register assigned");
-    }
-    if let Some(e) = &mut epi {
-        map(&mut e.src);
-    }
-    // Checked runs split two-step arithmetic through a spare register.
-    let check_reg = nregs;
-    if body
-        .iter()
-        .any(|i| matches!(i, Instr::Arith(a) if a.g != GOp::Copy))
-    {
-        nregs += 1;
-    }
-    let nregs = nregs as usize;
-    let (chunk, stride) = Fused::chunk_for(n, nregs);
-    let fused = Fused {
-        n,
-        chunk,
-        stride,
-        nregs,
-        splats,
-        prologue,
-        body,
-        stores,
-        epilogue: epi,
-        check_reg,
-    };
-    FusedStep { fused, streams }
 }
 
 /// Streams and virtual registers of a group being compiled.
@@ -1805,11 +2021,6 @@ fn pair_arith(body: &mut Vec<Instr>, pinned: &[bool]) {
     });
 }
 
-/// Whether virtual register `r` is stored at the end of each chunk.
-fn stored_reg(stores: &[Store], r: u16) -> bool {
-    stores.iter().any(|s| s.reg == r)
-}
-
 /// The number of operands an op reads (a broadcast load reads a stream by
 /// position, so none as such).
 fn arity(code: Code) -> usize {
@@ -1848,14 +2059,14 @@ fn for_each_read(ins: &Instr, mut f: impl FnMut(u16)) {
     match ins {
         Instr::Op(op) => {
             for a in &op.args[..arity(op.code)] {
-                if let Src::Reg(r) = a {
+                if let Src::Reg(r) | Src::Back(r, _) = a {
                     f(*r);
                 }
             }
         }
         Instr::Arith(ar) => {
             for (s, used) in [(ar.a, true), (ar.b, ar.f.reads_b()), (ar.c, ar.g.reads_c())] {
-                if let (Src::Reg(r), true) = (s, used) {
+                if let (Src::Reg(r) | Src::Back(r, _), true) = (s, used) {
                     f(r);
                 }
             }
@@ -1863,7 +2074,7 @@ fn for_each_read(ins: &Instr, mut f: impl FnMut(u16)) {
         Instr::Zero { reg, .. } => f(*reg),
         Instr::Assemble { parts, .. } => {
             for (s, _, _) in parts {
-                if let Src::Reg(r) = s {
+                if let Src::Reg(r) | Src::Back(r, _) = s {
                     f(*r);
                 }
             }

@@ -17,6 +17,17 @@
 //! `x[:-1]` of one computed `x`) is computed twice, once per shift. Only
 //! the chunks that straddle a range boundary see partial ranges.
 //!
+//! That recomputation is needed only in a task's first chunk: later chunks
+//! run a second body that computes such a value once, at its furthest-ahead
+//! shift, and reads the nearer shifts back from the same register a few
+//! elements behind, the elements before the chunk coming from the
+//! register's *halo*, where each chunk leaves its last elements for the
+//! next. Both bodies give the same bits.
+//!
+//! Arithmetic (`+ - ×`, negation, squares) compiles to two-step
+//! instructions `g(f(a, b), c)` with scalar operands as immediates, so a
+//! single-use intermediate stays in a CPU register.
+//!
 //! Literals and broadcast scalars are splatted into registers once per task,
 //! and ops whose operands are all such constants run once per task too.
 //!
@@ -109,6 +120,11 @@ pub(crate) enum Src {
     /// Stream `k`: the group's `k`-th buffer, element `i` belonging to loop
     /// index `i` (the stream's base already includes its shift).
     Mem(u16),
+    /// Register `r` read `d` elements behind: at loop index `i`, the value
+    /// the register held for loop index `i - d`, from the register's halo
+    /// (the previous chunk's last elements) where `i - d` precedes the
+    /// chunk.
+    Back(u16, u16),
 }
 
 /// One instruction: `out = code(args...)` over the loop indices `lo..hi`.
@@ -280,6 +296,10 @@ pub(crate) struct Fused {
     /// Ops over splatted registers only, run once per task on whole
     /// registers (their results are constant too).
     pub prologue: Vec<Op>,
+    /// The body for the first chunk of a task, when it differs: it
+    /// computes every value at every shift, where later chunks read values
+    /// at nearby shifts back from the halo of the furthest-ahead one.
+    pub first: Option<Vec<Instr>>,
     pub body: Vec<Instr>,
     /// Register values copied to streams at the end of each chunk (values
     /// whose buffer is also an input of this group, or constants).
@@ -289,6 +309,10 @@ pub(crate) struct Fused {
     /// A register for the intermediate of two-step arithmetic in checked
     /// runs, which check each step.
     pub check_reg: u16,
+    /// Registers whose last `halo_len` elements are carried to the next
+    /// chunk (in front of the register) for `Src::Back` reads.
+    pub halo: Vec<u16>,
+    pub halo_len: usize,
 }
 
 /// A sum or maximum of all elements of one group value, computed as the
@@ -420,22 +444,27 @@ unsafe impl<T> Sync for Streams<'_, T> {}
 
 impl Fused {
     /// Chunk length and register stride for a group needing `nregs`
-    /// registers over `n` loop indices.
-    pub fn chunk_for(n: usize, nregs: usize) -> (usize, usize) {
+    /// registers, each with `halo` elements in front, over `n` loop
+    /// indices.
+    pub fn chunk_for(n: usize, nregs: usize, halo: usize) -> (usize, usize) {
         let nregs = nregs.max(1);
-        let c = (REG_ELEMS / nregs).saturating_sub(PAD).min(MAX_CHUNK);
+        let c = (REG_ELEMS / nregs)
+            .saturating_sub(PAD + halo)
+            .min(MAX_CHUNK);
         let c = if c >= 16 { c & !7 } else { c.max(1) };
-        let c = c.min(n.max(1));
+        // A halo needs chunks at least as long as itself.
+        let c = c.max(halo).min(n.max(1));
         // Without room for the padding (hundreds of registers), pack them.
-        let stride = if nregs * (c + PAD) <= REG_ELEMS {
-            c + PAD
+        let stride = if nregs * (c + PAD + halo) <= REG_ELEMS {
+            c + PAD + halo
         } else {
-            c
+            c + halo
         };
         (c, stride)
     }
 
-    /// Instructions run per chunk (and once per task), for statistics.
+    /// Instructions run per chunk (after a task's first) and once per task,
+    /// for statistics.
     pub fn op_count(&self) -> usize {
         self.prologue.len() + self.body.len()
     }
@@ -443,7 +472,7 @@ impl Fused {
     /// The equations the group computes (unsorted, with repeats).
     pub fn eqns(&self) -> Vec<usize> {
         let mut e: Vec<usize> = self.prologue.iter().map(|o| o.eqn as usize).collect();
-        for ins in &self.body {
+        for ins in self.first.as_ref().unwrap_or(&self.body) {
             match ins {
                 Instr::Op(o) => e.push(o.eqn as usize),
                 Instr::Arith(a) => e.extend([a.eqn_f as usize, a.eqn_g as usize]),
@@ -572,10 +601,12 @@ impl Fused {
         let regs = file.0.as_mut_ptr() as *mut T;
         let c = self.chunk;
         let rs = self.stride;
+        let h = self.halo_len;
         let mut found: Found = None;
         let reg = |r: u16| -> *mut T {
-            // SAFETY: register `r` lies inside the file (nregs * stride <= REG_ELEMS).
-            unsafe { regs.add(r as usize * rs) }
+            // SAFETY: register `r`, after its halo, lies inside the file
+            // (nregs * stride <= REG_ELEMS).
+            unsafe { regs.add(r as usize * rs + h) }
         };
         let stream = |k: u16| s.ptrs[k as usize] as *mut T;
         for &(r, src) in &self.splats {
@@ -596,7 +627,7 @@ impl Fused {
         for op in &self.prologue {
             let at = |src: Src| match src {
                 Src::Reg(r) => reg(r),
-                Src::Mem(_) => unreachable!("prologue ops read registers"),
+                Src::Mem(_) | Src::Back(..) => unreachable!("prologue ops read registers"),
             };
             // SAFETY: whole registers, the output distinct from the operands.
             unsafe {
@@ -629,12 +660,18 @@ impl Fused {
                 match src {
                     // SAFETY: `i - start < c`, inside the register.
                     Src::Reg(r) => unsafe { reg(r).add(i - start) },
+                    // SAFETY: `d <= halo_len`, so at worst the halo's start.
+                    Src::Back(r, d) => unsafe { reg(r).add(i - start).sub(d as usize) },
                     // Streams are addressed by loop index; the pointer is
                     // dereferenced only inside valid ranges.
                     Src::Mem(k) => stream(k).wrapping_add(i),
                 }
             };
-            for ins in &self.body {
+            let body = match &self.first {
+                Some(first) if start == lo => first,
+                _ => &self.body,
+            };
+            for ins in body {
                 match ins {
                     Instr::Op(op) => {
                         let a = start.max(op.lo);
@@ -688,7 +725,9 @@ impl Fused {
                         let scalar = |src: Src| match src {
                             // SAFETY: splatted registers are filled.
                             Src::Reg(r) => unsafe { *reg(r) },
-                            Src::Mem(_) => unreachable!("scalars live in registers"),
+                            Src::Mem(_) | Src::Back(..) => {
+                                unreachable!("scalars live in registers")
+                            }
                         };
                         let kb = if ar.f.scalar_b() {
                             scalar(ar.b)
@@ -817,6 +856,13 @@ impl Fused {
                             b - a,
                         )
                     };
+                }
+            }
+            if end - start == c && end < hi {
+                for &r in &self.halo {
+                    // SAFETY: the chunk's last `h <= c` elements go to the
+                    // halo in front of the same register.
+                    unsafe { std::ptr::copy_nonoverlapping(reg(r).add(c - h), reg(r).sub(h), h) };
                 }
             }
             start = end;
