@@ -1346,9 +1346,15 @@ fn fuse_group(
     // reduced and halo values.
     let mut shared: HashMap<(Var, isize), Src> = HashMap::new();
 
+    // Values held negated (`neg x` folded into its readers), and their
+    // negations when a reader needs the value itself.
+    let mut negated: HashSet<(Var, isize)> = HashSet::new();
+    let mut mat: HashMap<(Src, usize, usize), Src> = HashMap::new();
     for (pass, body) in bodies.iter_mut().enumerate().take(passes) {
         let steady_pass = pass == 1;
         value.clear();
+        negated.clear();
+        mat.clear();
         for (k, &m) in members.iter().enumerate() {
             let node = &nodes[m];
             let out = node.out;
@@ -1462,25 +1468,58 @@ fn fuse_group(
                 }
                 // Operand `j` at this shift: its source and the loop range on
                 // which the node reads it.
-                let operand = |gen: &mut Gen, j: usize| -> (Src, (usize, usize)) {
+                // Operand `j` at this shift: its source, the loop range on
+                // which the node reads it, and whether it holds the operand
+                // negated (a pending negation, see `signed_arith`).
+                let operand = |gen: &mut Gen, j: usize| -> Operand {
                     let at = s - node.place(j);
                     let range = node.arg_range(j, at, (lo, hi), n);
-                    let src = match node.args[j] {
+                    match node.args[j] {
                         // Never read: the range is empty.
-                        _ if range.0 >= range.1 => Src::Reg(gen.lit(0.0)),
-                        Atom::Lit(l) => Src::Reg(gen.lit(l.0)),
+                        _ if range.0 >= range.1 => (Src::Reg(gen.lit(0.0)), range, false),
+                        Atom::Lit(l) => (Src::Reg(gen.lit(l.0)), range, false),
                         Atom::Var(v) => {
                             let shift = at + node.offs[j] as isize;
                             match (constant.get(&v), inside(v)) {
-                                (Some(&r), _) => Src::Reg(r),
-                                (None, Some(_)) => *value
-                                    .get(&(v, shift))
-                                    .expect("producers are computed at every shift read"),
-                                (None, None) => Src::Mem(gen.stream(v, shift)),
+                                (Some(&r), _) => (Src::Reg(r), range, false),
+                                (None, Some(_)) => (
+                                    *value
+                                        .get(&(v, shift))
+                                        .expect("producers are computed at every shift read"),
+                                    range,
+                                    negated.contains(&(v, shift)),
+                                ),
+                                (None, None) => (Src::Mem(gen.stream(v, shift)), range, false),
                             }
                         }
-                    };
-                    (src, range)
+                    }
+                };
+                // The operand itself, negating a pending negation into a
+                // register (once per value and shift).
+                let plain = |gen: &mut Gen,
+                             body: &mut Vec<Instr>,
+                             mat: &mut HashMap<(Src, usize, usize), Src>,
+                             (src, range, neg): Operand|
+                 -> Src {
+                    if !neg {
+                        return src;
+                    }
+                    *mat.entry((src, range.0, range.1)).or_insert_with(|| {
+                        let r = Src::Reg(gen.vreg(false));
+                        body.push(Instr::Arith(Arith {
+                            f: FOp::Neg,
+                            g: GOp::Copy,
+                            out: r,
+                            a: src,
+                            b: src,
+                            c: src,
+                            lo: range.0,
+                            hi: range.1,
+                            eqn_f: node.eqn as u32,
+                            eqn_g: node.eqn as u32,
+                        }));
+                        r
+                    })
                 };
                 let stored_here = plan.store[k] == Some(s);
                 let pin = stored_here || halo_base[k] == Some(s) || (Some(k) == epi_src && s == 0);
@@ -1502,14 +1541,30 @@ fn fuse_group(
                                 args[0] = Src::Mem(gen.stream(v, node.offs[0] as isize));
                                 (code, s)
                             }
-                            Class::Ew(code) => {
-                                for j in 0..node.args.len() {
-                                    args[j] = operand(&mut gen, j).0;
-                                }
-                                (code, 0)
-                            }
+                            Class::Ew(code) => (code, 0),
                             _ => unreachable!(),
                         };
+                        let eqn = node.eqn as u32;
+                        let ops: SmallVec<[Operand; 3]> = match node.class {
+                            Class::Ew(_) => {
+                                (0..node.args.len()).map(|j| operand(&mut gen, j)).collect()
+                            }
+                            _ => SmallVec::new(),
+                        };
+                        let signed = match ops.as_slice() {
+                            [x] => signed_arith(code, (x.0, x.2), (x.0, false), &gen.konst),
+                            [x, y] => signed_arith(code, (x.0, x.2), (y.0, y.2), &gen.konst),
+                            _ => None,
+                        };
+                        // A negation or copy of a value that need not reach
+                        // a register of its own is the value, relabeled.
+                        if let (Some(Signed::Alias(src, neg)), false) = (signed, pin) {
+                            value.insert((out, s), src);
+                            if neg {
+                                negated.insert((out, s));
+                            }
+                            continue;
+                        }
                         let direct = stored_here
                             && !read_locs.contains(&loc[out.index()].expect("result placed"));
                         let dst = match (fixed, direct) {
@@ -1517,12 +1572,11 @@ fn fuse_group(
                             (None, true) => Src::Mem(gen.stream(out, s)),
                             (None, false) => Src::Reg(new_reg(&mut gen)),
                         };
-                        let eqn = node.eqn as u32;
-                        match arith_of(code, args, &gen.konst) {
-                            Some((f, a, b)) => body.push(Instr::Arith(Arith {
+                        let arith = |f: FOp, out: Src, a: Src, b: Src| {
+                            Instr::Arith(Arith {
                                 f,
                                 g: GOp::Copy,
-                                out: dst,
+                                out,
                                 a,
                                 b,
                                 c: a,
@@ -1530,21 +1584,47 @@ fn fuse_group(
                                 hi,
                                 eqn_f: eqn,
                                 eqn_g: eqn,
-                            })),
-                            None => body.push(Instr::Op(Op {
-                                code,
-                                out: dst,
-                                args,
-                                lo,
-                                hi,
-                                pos,
-                                eqn,
-                            })),
+                            })
+                        };
+                        match signed {
+                            Some(Signed::Alias(src, neg)) => {
+                                let f = if neg { FOp::Neg } else { FOp::Copy };
+                                body.push(arith(f, dst, src, src));
+                            }
+                            // A value that reaches memory or lives across
+                            // chunks is stored with its sign.
+                            Some(Signed::Op(f, a, b, true)) if pin => {
+                                let t = Src::Reg(gen.vreg(false));
+                                body.push(arith(f, t, a, b));
+                                body.push(arith(FOp::Neg, dst, t, t));
+                            }
+                            Some(Signed::Op(f, a, b, neg)) => {
+                                body.push(arith(f, dst, a, b));
+                                if neg {
+                                    negated.insert((out, s));
+                                }
+                            }
+                            None => {
+                                for (j, &o) in ops.iter().enumerate() {
+                                    args[j] = plain(&mut gen, body, &mut mat, o);
+                                }
+                                body.push(Instr::Op(Op {
+                                    code,
+                                    out: dst,
+                                    args,
+                                    lo,
+                                    hi,
+                                    pos,
+                                    eqn,
+                                }));
+                            }
                         }
                         dst
                     }
                     Class::Pad(_) => {
-                        let (src, keep) = operand(&mut gen, 0);
+                        let o = operand(&mut gen, 0);
+                        let keep = o.1;
+                        let src = plain(&mut gen, body, &mut mat, o);
                         // Later chunks start past the low zeros (chunks
                         // are at least a halo long): without high zeros
                         // the pad is the identity there.
@@ -1600,9 +1680,10 @@ fn fuse_group(
                     Class::Concat => {
                         let mut parts = SmallVec::new();
                         for j in 0..node.args.len() {
-                            let (src, range) = operand(&mut gen, j);
+                            let o = operand(&mut gen, j);
+                            let range = o.1;
                             if range.0 < range.1 {
-                                parts.push((src, range.0, range.1));
+                                parts.push((plain(&mut gen, body, &mut mat, o), range.0, range.1));
                             }
                         }
                         let r = new_reg(&mut gen);
@@ -1911,25 +1992,60 @@ impl Gen<'_> {
     }
 }
 
-/// The arithmetic instruction for an op, if it is one: the first step and
-/// its operands, with splatted operands read as scalars.
-fn arith_of(code: Code, args: [Src; 3], konst: &[bool]) -> Option<(FOp, Src, Src)> {
+/// An operand of a fused op: its source, the loop range on which it is
+/// read, and whether the source holds it negated.
+type Operand = (Src, (usize, usize), bool);
+
+/// An elementwise op as arithmetic on operands that may be held negated.
+#[derive(Clone, Copy)]
+enum Signed {
+    /// No instruction: the value is this operand, negated or not.
+    Alias(Src, bool),
+    /// One instruction `f(a, b)`, whose result is the value negated or not.
+    Op(FOp, Src, Src, bool),
+}
+
+/// The arithmetic instruction for an op on operands `(src, negated)`, if it
+/// is arithmetic. Negations fold into their readers exactly: `a + (-b)` is
+/// `a - b` and `(-a)(b)` is `-(ab)` by IEEE 754's definitions, and
+/// `(-a) + (-b)` has its own instruction `-a - b` (the form `-(a + b)`
+/// differs in the sign of an exact zero). Splatted operands become scalar
+/// immediates.
+fn signed_arith(code: Code, x: (Src, bool), y: (Src, bool), konst: &[bool]) -> Option<Signed> {
     let k = |s: Src| matches!(s, Src::Reg(r) if konst[r as usize]);
-    let [x, y, _] = args;
+    let ((a, na), (b, nb)) = (x, y);
     Some(match code {
-        Code::Neg => (FOp::Neg, x, x),
-        Code::Square => (FOp::Square, x, x),
-        Code::Copy => (FOp::Copy, x, x),
+        Code::Neg => Signed::Alias(a, !na),
+        Code::Copy => Signed::Alias(a, na),
+        Code::Square => Signed::Op(FOp::Square, a, a, false),
         // Addition and multiplication commute exactly.
-        Code::Add if k(y) => (FOp::AddK, x, y),
-        Code::Add if k(x) => (FOp::AddK, y, x),
-        Code::Add => (FOp::Add, x, y),
-        Code::Mul if k(y) => (FOp::MulK, x, y),
-        Code::Mul if k(x) => (FOp::MulK, y, x),
-        Code::Mul => (FOp::Mul, x, y),
-        Code::Sub if k(y) => (FOp::SubK, x, y),
-        Code::Sub if k(x) => (FOp::RSubK, y, x),
-        Code::Sub => (FOp::Sub, x, y),
+        Code::Mul if k(b) => Signed::Op(FOp::MulK, a, b, na),
+        Code::Mul if k(a) => Signed::Op(FOp::MulK, b, a, nb),
+        Code::Mul => Signed::Op(FOp::Mul, a, b, na != nb),
+        Code::Add | Code::Sub => {
+            // x - y = x + (-y)
+            let nb = nb != (code == Code::Sub);
+            let f = |p: bool, q: bool, k_second: bool| match (p, q, k_second) {
+                (false, false, false) => FOp::Add,
+                (false, true, false) => FOp::Sub,
+                (true, true, false) => FOp::NAdd,
+                (false, false, true) => FOp::AddK,
+                (false, true, true) => FOp::SubK,
+                (true, false, true) => FOp::RSubK,
+                (true, true, true) => FOp::NAddK,
+                (true, false, false) => unreachable!("reordered below"),
+            };
+            if k(b) {
+                Signed::Op(f(na, nb, true), a, b, false)
+            } else if k(a) {
+                Signed::Op(f(nb, na, true), b, a, false)
+            } else if na && !nb {
+                // -a + b = b - a
+                Signed::Op(FOp::Sub, b, a, false)
+            } else {
+                Signed::Op(f(na, nb, false), a, b, false)
+            }
+        }
         _ => return None,
     })
 }
@@ -1979,20 +2095,25 @@ fn pair_arith(body: &mut Vec<Instr>, pinned: &[bool]) {
                     FOp::Add => GOp::Add,
                     FOp::Sub => GOp::Sub,
                     FOp::Mul => GOp::Mul,
+                    FOp::NAdd => GOp::NAdd,
                     FOp::AddK => GOp::AddK,
                     FOp::SubK => GOp::SubK,
                     FOp::RSubK => GOp::RSubK,
                     FOp::MulK => GOp::MulK,
+                    FOp::NAddK => GOp::NAddK,
                     FOp::Neg => GOp::Neg,
                     FOp::Square => GOp::Square,
                     FOp::Copy => GOp::Copy,
                 };
                 (g, y.b)
             } else {
+                // `a + t`, `a - t`, `a * t`, `-a - t` with `t` second:
+                // addition and multiplication commute exactly.
                 let g = match y.f {
                     FOp::Add => GOp::Add,
                     FOp::Sub => GOp::RSub,
                     FOp::Mul => GOp::Mul,
+                    FOp::NAdd => GOp::NAdd,
                     _ => unreachable!("a vector second operand"),
                 };
                 (g, y.a)

@@ -112,7 +112,7 @@ impl Code {
 }
 
 /// Where an operand lives during a chunk.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Src {
     /// Register `r`: `regs[r * stride..][..chunk]`, element `k` belonging
     /// to loop index `chunk start + k`.
@@ -148,11 +148,15 @@ pub(crate) enum FOp {
     Add,
     Sub,
     Mul,
+    /// `-a - b`
+    NAdd,
     AddK,
     SubK,
     /// `k - a`
     RSubK,
     MulK,
+    /// `-a - k`
+    NAddK,
     Neg,
     Square,
     Copy,
@@ -166,11 +170,15 @@ pub(crate) enum GOp {
     /// `c - t`
     RSub,
     Mul,
+    /// `-t - c`
+    NAdd,
     AddK,
     SubK,
     /// `k - t`
     RSubK,
     MulK,
+    /// `-t - k`
+    NAddK,
     Neg,
     Square,
     /// `out = t`: a single operation.
@@ -185,7 +193,10 @@ impl FOp {
 
     /// Whether `b` is a scalar.
     pub fn scalar_b(self) -> bool {
-        matches!(self, FOp::AddK | FOp::SubK | FOp::RSubK | FOp::MulK)
+        matches!(
+            self,
+            FOp::AddK | FOp::SubK | FOp::RSubK | FOp::MulK | FOp::NAddK
+        )
     }
 }
 
@@ -197,7 +208,10 @@ impl GOp {
 
     /// Whether `c` is a scalar.
     pub fn scalar_c(self) -> bool {
-        matches!(self, GOp::AddK | GOp::SubK | GOp::RSubK | GOp::MulK)
+        matches!(
+            self,
+            GOp::AddK | GOp::SubK | GOp::RSubK | GOp::MulK | GOp::NAddK
+        )
     }
 
     /// The same operation as a first step, with `t` as `a` and `c` as `b`
@@ -208,6 +222,8 @@ impl GOp {
             GOp::Sub => FOp::Sub,
             GOp::RSub => return None,
             GOp::Mul => FOp::Mul,
+            GOp::NAdd => FOp::NAdd,
+            GOp::NAddK => FOp::NAddK,
             GOp::AddK => FOp::AddK,
             GOp::SubK => FOp::SubK,
             GOp::RSubK => FOp::RSubK,
@@ -991,6 +1007,8 @@ macro_rules! with_g {
             GOp::Sub => lp3($o, $a, $b, $c, |$x, $y, $z| ($fe) - $z),
             GOp::RSub => lp3($o, $a, $b, $c, |$x, $y, $z| $z - ($fe)),
             GOp::Mul => lp3($o, $a, $b, $c, |$x, $y, $z| ($fe) * $z),
+            GOp::NAdd => lp3($o, $a, $b, $c, |$x, $y, $z| -($fe) - $z),
+            GOp::NAddK => lp3($o, $a, $b, $c, |$x, $y, _| -($fe) - kc),
             GOp::AddK => lp3($o, $a, $b, $c, |$x, $y, _| ($fe) + kc),
             GOp::SubK => lp3($o, $a, $b, $c, |$x, $y, _| ($fe) - kc),
             GOp::RSubK => lp3($o, $a, $b, $c, |$x, $y, _| kc - ($fe)),
@@ -1037,6 +1055,8 @@ unsafe fn arith<T: Float>(
         FOp::Add => with_g!(g, kc, o, a, b, c, |x, y, z| x + y),
         FOp::Sub => with_g!(g, kc, o, a, b, c, |x, y, z| x - y),
         FOp::Mul => with_g!(g, kc, o, a, b, c, |x, y, z| x * y),
+        FOp::NAdd => with_g!(g, kc, o, a, b, c, |x, y, z| -x - y),
+        FOp::NAddK => with_g!(g, kc, o, a, b, c, |x, y, z| -x - kb),
         FOp::AddK => with_g!(g, kc, o, a, b, c, |x, y, z| x + kb),
         FOp::SubK => with_g!(g, kc, o, a, b, c, |x, y, z| x - kb),
         FOp::RSubK => with_g!(g, kc, o, a, b, c, |x, y, z| kb - x),
