@@ -4,7 +4,9 @@
 //! `cargo bench -p hvp-exec --bench rosen [-- n=1000000] [-- threads=1]`
 //!
 //! With `threads=1` the figures are this thread's CPU time, robust to other
-//! load on the machine; otherwise wall time.
+//! load on the machine; otherwise wall time. With `cold` the caches are
+//! evicted before each call (data from DRAM, as in an interleaved
+//! benchmark).
 //!
 //! The graphs are the ones the facade derives for the chained Rosenbrock
 //! function (`grad` and forward-over-reverse `hvp`), pasted in text form so
@@ -74,7 +76,14 @@ thread_local! {
 
 /// Best of `reps` batches of `iters` calls, in seconds per call: wall time,
 /// or this thread's CPU time with `cpu` (meaningful on one thread only).
-fn best(reps: usize, iters: usize, cpu: bool, mut f: impl FnMut()) -> f64 {
+/// With `cold`, every call is a batch of its own after `evict`.
+fn best(
+    reps: usize,
+    iters: usize,
+    cpu: bool,
+    cold: Option<&mut dyn FnMut()>,
+    mut f: impl FnMut(),
+) -> f64 {
     let now = || {
         if cpu {
             cpu_time()
@@ -82,6 +91,16 @@ fn best(reps: usize, iters: usize, cpu: bool, mut f: impl FnMut()) -> f64 {
             START.with(|s| s.elapsed().as_secs_f64())
         }
     };
+    if let Some(evict) = cold {
+        let mut t = Vec::with_capacity(reps * iters);
+        for _ in 0..reps * iters {
+            evict();
+            let t0 = now();
+            f();
+            t.push(now() - t0);
+        }
+        return t.into_iter().fold(f64::INFINITY, f64::min);
+    }
     (0..reps)
         .map(|_| {
             let t = now();
@@ -102,6 +121,20 @@ fn main() {
     };
     let n = arg("n=").unwrap_or(1_000_000);
     let threads = arg("threads=");
+    // `cold`: evict the caches before every call (a 64 MiB sweep, not
+    // timed), as when other work runs between calls.
+    let cold = args.iter().any(|a| a == "cold");
+    let mut junk = if cold {
+        vec![0u8; 64 << 20]
+    } else {
+        Vec::new()
+    };
+    let mut evict = move || {
+        for (i, b) in junk.iter_mut().enumerate().step_by(64) {
+            *b = b.wrapping_add(i as u8);
+        }
+        black_box(&junk);
+    };
     // On one thread, CPU time is the robust measure.
     let cpu = threads == Some(1);
     if let Some(t) = threads {
@@ -116,28 +149,46 @@ fn main() {
     let v = vec![1.0 / (n as f64).sqrt(); n];
     let mut out = vec![0.0; n];
     let iters = (20_000_000 / n).clamp(1, 2000);
-    let hand = best(9, iters, cpu, || {
-        grad_by_hand(black_box(&x), &mut out);
-        black_box(&out);
-    });
+    let hand = best(
+        9,
+        iters,
+        cpu,
+        cold.then_some(&mut evict as &mut dyn FnMut()),
+        || {
+            grad_by_hand(black_box(&x), &mut out);
+            black_box(&out);
+        },
+    );
     let expected = out.clone();
     let grad = Plan::compile(&parse(&grad_graph(n)).unwrap()).unwrap();
     let hvp = Plan::compile(&parse(&hvp_graph(n)).unwrap()).unwrap();
     let mut wg = grad.workspace::<f64>();
     let mut wh = hvp.workspace::<f64>();
-    let tg = best(9, iters, cpu, || {
-        grad.run(&mut wg, &[&x], &mut [&mut out]).unwrap();
-        black_box(&out);
-    });
+    let tg = best(
+        9,
+        iters,
+        cpu,
+        cold.then_some(&mut evict as &mut dyn FnMut()),
+        || {
+            grad.run(&mut wg, &[&x], &mut [&mut out]).unwrap();
+            black_box(&out);
+        },
+    );
     let err = out
         .iter()
         .zip(&expected)
         .map(|(a, b)| (a - b).abs())
         .fold(0.0, f64::max);
-    let th = best(9, iters, cpu, || {
-        hvp.run(&mut wh, &[&x, &v], &mut [&mut out]).unwrap();
-        black_box(&out);
-    });
+    let th = best(
+        9,
+        iters,
+        cpu,
+        cold.then_some(&mut evict as &mut dyn FnMut()),
+        || {
+            hvp.run(&mut wh, &[&x, &v], &mut [&mut out]).unwrap();
+            black_box(&out);
+        },
+    );
     println!(
         "rosenbrock n = {n}, {} threads ({} time); grad {:?}; hvp {:?}",
         rayon::current_num_threads(),

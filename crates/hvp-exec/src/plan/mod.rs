@@ -73,7 +73,10 @@ pub struct PlanStats {
     pub steps: usize,
     /// Fused elementwise loops.
     pub fused_groups: usize,
-    /// Instructions inside the fused loops (about one per equation).
+    /// Instructions per chunk inside the fused loops (one per equation or
+    /// fewer: two arithmetic equations can share one, negations fold into
+    /// their readers; a task's first chunk may run a few more, see
+    /// `fused`).
     pub fused_ops: usize,
     /// Kernel calls.
     pub kernels: usize,
