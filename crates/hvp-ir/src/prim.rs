@@ -340,8 +340,25 @@ impl Prim {
             Prim::Mul => bin(|a, b| a * b),
             Prim::Div => bin(|a, b| a / b),
             Prim::Pow => bin(f64::powf),
-            Prim::Max => bin(f64::max),
-            Prim::Min => bin(f64::min),
+            // NaN propagates and ties keep the first operand, as the kernels do.
+            Prim::Max => bin(|a, b| {
+                if a.is_nan() || b.is_nan() {
+                    f64::NAN
+                } else if b > a {
+                    b
+                } else {
+                    a
+                }
+            }),
+            Prim::Min => bin(|a, b| {
+                if a.is_nan() || b.is_nan() {
+                    f64::NAN
+                } else if b < a {
+                    b
+                } else {
+                    a
+                }
+            }),
             Prim::Compare(op) => (x.len() == 2).then(|| f64::from(u8::from(op.holds(x[0], x[1])))),
             Prim::Select => (x.len() == 3).then(|| if x[0] != 0.0 { x[1] } else { x[2] }),
             Prim::ReduceSum { .. }
@@ -367,5 +384,18 @@ pub fn sign(a: f64) -> f64 {
         -1.0
     } else {
         a // 0, -0 or NaN
+    }
+}
+
+#[cfg(test)]
+mod nan_tests {
+    use super::Prim;
+
+    #[test]
+    fn constant_folding_of_max_and_min_propagates_nan() {
+        assert!(Prim::Max.eval_scalar(&[f64::NAN, 1.0]).unwrap().is_nan());
+        assert!(Prim::Min.eval_scalar(&[1.0, f64::NAN]).unwrap().is_nan());
+        assert_eq!(Prim::Max.eval_scalar(&[1.0, 2.0]), Some(2.0));
+        assert_eq!(Prim::Min.eval_scalar(&[1.0, 2.0]), Some(1.0));
     }
 }
