@@ -218,7 +218,11 @@ pub trait LinOp<T: Float> {
     }
 }
 
-impl<T: Float, A: LinOp<T> + ?Sized> LinOp<T> for &A {
+/// Forwards every method of [`LinOp`] through a pointer type, so
+/// references and boxes of operators are operators.
+macro_rules! forward_linop {
+    ($($ptr:ty),*) => {$(
+        impl<T: Float, A: LinOp<T> + ?Sized> LinOp<T> for $ptr {
     fn nrows(&self) -> usize {
         (**self).nrows()
     }
@@ -249,37 +253,8 @@ impl<T: Float, A: LinOp<T> + ?Sized> LinOp<T> for &A {
     fn to_dense(&self) -> Result<Vec<T>, LinOpError> {
         (**self).to_dense()
     }
+}
+    )*};
 }
 
-impl<T: Float, A: LinOp<T> + ?Sized> LinOp<T> for Box<A> {
-    fn nrows(&self) -> usize {
-        (**self).nrows()
-    }
-    fn ncols(&self) -> usize {
-        (**self).ncols()
-    }
-    fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), LinOpError> {
-        (**self).apply(x, y)
-    }
-    fn apply_many(&self, k: usize, xs: &[T], ys: &mut [T]) -> Result<(), LinOpError> {
-        (**self).apply_many(k, xs, ys)
-    }
-    fn apply_transpose(&self, x: &[T], y: &mut [T]) -> Result<(), LinOpError> {
-        (**self).apply_transpose(x, y)
-    }
-    fn apply_transpose_many(&self, k: usize, xs: &[T], ys: &mut [T]) -> Result<(), LinOpError> {
-        (**self).apply_transpose_many(k, xs, ys)
-    }
-    fn is_symmetric(&self) -> bool {
-        (**self).is_symmetric()
-    }
-    fn name(&self) -> &str {
-        (**self).name()
-    }
-    fn diagonal(&self) -> Result<Vec<T>, LinOpError> {
-        (**self).diagonal()
-    }
-    fn to_dense(&self) -> Result<Vec<T>, LinOpError> {
-        (**self).to_dense()
-    }
-}
+forward_linop!(&A, Box<A>);
