@@ -11,6 +11,10 @@ use std::sync::Mutex;
 pub(crate) struct Compiled<T> {
     plan: Plan,
     workspace: Mutex<Workspace<T>>,
+    /// Staging memory for callers that regroup their data around a run
+    /// (batched directions), kept so repeated calls do not allocate and
+    /// fault fresh pages in.
+    staging: Mutex<Vec<T>>,
 }
 
 impl<T: Float> Compiled<T> {
@@ -18,7 +22,11 @@ impl<T: Float> Compiled<T> {
         let mut plan = Plan::compile(&graph.clone().with_dtype(T::DTYPE))?;
         plan.set_check_finite(check_finite);
         let workspace = Mutex::new(plan.workspace());
-        Ok(Compiled { plan, workspace })
+        Ok(Compiled {
+            plan,
+            workspace,
+            staging: Mutex::new(Vec::new()),
+        })
     }
 
     /// Runs the program, writing each output into its buffer. Concurrent
@@ -33,6 +41,21 @@ impl<T: Float> Compiled<T> {
             }
         }
         Ok(())
+    }
+
+    /// Runs `f` on `len` elements of staging memory (contents unspecified):
+    /// the cached buffer, or a fresh one when another caller holds it.
+    pub(crate) fn with_staging<R>(&self, len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
+        let mut fresh = Vec::new();
+        let mut guard = self.staging.try_lock();
+        let buf = match guard {
+            Ok(ref mut g) => &mut **g,
+            Err(_) => &mut fresh,
+        };
+        if buf.len() < len {
+            buf.resize(len, T::zero());
+        }
+        f(&mut buf[..len])
     }
 
     /// Bytes of workspace the program computes in.

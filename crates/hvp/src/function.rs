@@ -737,29 +737,48 @@ impl Function {
             .filter(|s| s.differentiable)
             .map(Spec::numel)
             .collect();
-        let mut blocks: Vec<Vec<T>> = sizes.iter().map(|&m| Vec::with_capacity(k * m)).collect();
-        for row in vs.chunks_exact(n) {
-            let mut o = 0;
-            for (blk, &m) in blocks.iter_mut().zip(&sizes) {
-                blk.extend_from_slice(&row[o..o + m]);
-                o += m;
+        if let [_] = sizes[..] {
+            // One differentiable input: the rows already are its block.
+            let mut ins = prefix;
+            ins.push(vs);
+            return c.run(&ins, &mut [result]);
+        }
+        // Regroup the rows into one [k, nᵢ] block per input, and back.
+        c.with_staging(2 * k * n, |staging| {
+            let (ins_buf, outs_buf) = staging.split_at_mut(k * n);
+            let mut blocks: Vec<&mut [T]> = Vec::with_capacity(sizes.len());
+            let mut rest = ins_buf;
+            for &m in &sizes {
+                let (b, r) = std::mem::take(&mut rest).split_at_mut(k * m);
+                blocks.push(b);
+                rest = r;
             }
-        }
-        let mut ins = prefix;
-        ins.extend(blocks.iter().map(|b| b.as_slice()));
-        let mut outs: Vec<Vec<T>> = sizes.iter().map(|&m| vec![T::zero(); k * m]).collect();
-        {
-            let mut refs: Vec<&mut [T]> = outs.iter_mut().map(|o| o.as_mut_slice()).collect();
-            c.run(&ins, &mut refs)?;
-        }
-        for (i, row) in result.chunks_exact_mut(n).enumerate() {
-            let mut o = 0;
-            for (out, &m) in outs.iter().zip(&sizes) {
-                row[o..o + m].copy_from_slice(&out[i * m..(i + 1) * m]);
-                o += m;
+            for (i, row) in vs.chunks_exact(n).enumerate() {
+                let mut o = 0;
+                for (blk, &m) in blocks.iter_mut().zip(&sizes) {
+                    blk[i * m..(i + 1) * m].copy_from_slice(&row[o..o + m]);
+                    o += m;
+                }
             }
-        }
-        Ok(())
+            let mut ins = prefix;
+            ins.extend(blocks.iter().map(|b| &**b));
+            let mut outs: Vec<&mut [T]> = Vec::with_capacity(sizes.len());
+            let mut rest = outs_buf;
+            for &m in &sizes {
+                let (b, r) = std::mem::take(&mut rest).split_at_mut(k * m);
+                outs.push(b);
+                rest = r;
+            }
+            c.run(&ins, &mut outs)?;
+            for (i, row) in result.chunks_exact_mut(n).enumerate() {
+                let mut o = 0;
+                for (out, &m) in outs.iter().zip(&sizes) {
+                    row[o..o + m].copy_from_slice(&out[i * m..(i + 1) * m]);
+                    o += m;
+                }
+            }
+            Ok(())
+        })
     }
 
     /// `program` (whose last inputs are the directions) batched over `k`

@@ -70,6 +70,9 @@ pub(crate) enum Kernel {
         size: usize,
     },
     MatMul(MatMulDims),
+    /// `out = acc + A·B` where the third operand `acc` is the buffer the
+    /// product accumulates into (in place when `acc` dies here).
+    MatMulAcc(MatMulDims),
 }
 
 /// One kernel call.
@@ -429,6 +432,9 @@ struct Node {
     n: usize,
     /// A `reduce_max` (for epilogues).
     reduce_max: bool,
+    /// A matmul that adds its product to its third operand (the other
+    /// product of a sum `A·B + C·D`).
+    accumulate: bool,
 }
 
 impl Node {
@@ -864,6 +870,97 @@ fn fold_transposes(g: &Graph) -> Graph {
     out
 }
 
+/// Rewrites each sum of two products `add(A·B, C·D)` whose products are
+/// read by nothing else into the second product accumulating onto the
+/// first (`C·D` added in the first's buffer by the GEMM itself): one buffer
+/// and one pass over the result fewer. Tangent and cotangent programs are
+/// full of such sums (`dz = dx·W + x·dW`). Nodes are in program order, so
+/// the later product accumulates onto the earlier, already computed one.
+///
+/// `output_roots` are the buffers the graph's outputs resolve to.
+fn accumulate_product_sums(
+    g: &Graph,
+    output_roots: &[Var],
+    nodes: &mut Vec<Node>,
+    producer: &mut [Option<usize>],
+) {
+    let mut uses = vec![0usize; g.vars.len()];
+    for node in nodes.iter() {
+        for a in &node.args {
+            if let Atom::Var(r) = a {
+                uses[r.index()] += 1;
+            }
+        }
+    }
+    for &r in output_roots {
+        // Outputs keep their own buffers.
+        uses[r.index()] += 2;
+    }
+    let mut dropped = vec![false; nodes.len()];
+    for s in 0..nodes.len() {
+        let Some((first, later)) = product_sum(g, nodes, producer, &uses, &dropped, s) else {
+            continue;
+        };
+        let out = nodes[s].out;
+        let target = &mut nodes[later];
+        target.args.push(Atom::Var(first));
+        target.offs.push(0);
+        target.arg_n.push(target.n);
+        target.out = out;
+        target.accumulate = true;
+        dropped[s] = true;
+    }
+    if !dropped.contains(&true) {
+        return;
+    }
+    let mut kept = 0;
+    let old = std::mem::take(nodes);
+    for (i, node) in old.into_iter().enumerate() {
+        if !dropped[i] {
+            nodes.push(node);
+            kept += 1;
+        }
+    }
+    debug_assert_eq!(kept, nodes.len());
+    producer.iter_mut().for_each(|p| *p = None);
+    for (i, node) in nodes.iter().enumerate() {
+        producer[node.out.index()] = Some(i);
+    }
+}
+
+/// For node `s` an `add` of two single-use plain products, the earlier
+/// product's value and the later product's node.
+fn product_sum(
+    g: &Graph,
+    nodes: &[Node],
+    producer: &[Option<usize>],
+    uses: &[usize],
+    dropped: &[bool],
+    s: usize,
+) -> Option<(Var, usize)> {
+    let node = &nodes[s];
+    if !matches!(node.class, Class::Ew(Code::Add)) {
+        return None;
+    }
+    let (Atom::Var(p), Atom::Var(q)) = (node.args[0], node.args[1]) else {
+        return None;
+    };
+    if p == q || node.offs.iter().any(|&o| o != 0) || node.arg_n.iter().any(|&m| m != node.n) {
+        return None;
+    }
+    let (pi, qi) = (producer[p.index()]?, producer[q.index()]?);
+    let plain = |i: usize, v: Var| {
+        matches!(g.eqns[nodes[i].eqn].prim, Prim::MatMul { .. })
+            && !nodes[i].accumulate
+            && !dropped[i]
+            && uses[v.index()] == 1
+    };
+    if !plain(pi, p) || !plain(qi, q) {
+        return None;
+    }
+    Some(if pi < qi { (p, qi) } else { (q, pi) })
+}
+
 pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
     verify(g)?;
     let folded = fold_transposes(g);
@@ -927,8 +1024,15 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
             out: e.out,
             n: numel(e.out),
             reduce_max: matches!(e.prim, Prim::ReduceMax { .. }),
+            accumulate: false,
         });
     }
+    let output_roots: Vec<Var> = g
+        .outputs
+        .iter()
+        .filter_map(|&a| resolve(&root, a).as_var())
+        .collect();
+    accumulate_product_sums(g, &output_roots, &mut nodes, &mut producer);
 
     // 3. Elementwise groups, with the shifts their members are computed
     //    at; cut edges until no group recomputes too much.
@@ -1005,6 +1109,8 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         n: usize,
         /// Scratch elements the step needs while it runs.
         scratch: usize,
+        /// The operand an accumulating product adds to.
+        accumulator: Option<Var>,
     }
     let mut protos: Vec<Proto> = Vec::new();
     let mut group_plans: Vec<Option<GroupPlan>> = Vec::new();
@@ -1053,6 +1159,7 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                 fused: true,
                 n: plan.n,
                 scratch,
+                accumulator: None,
             });
             group_plans.push(Some(plan));
         } else {
@@ -1072,6 +1179,10 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                 fused: false,
                 n: node.n,
                 scratch: 0,
+                accumulator: match node.accumulate {
+                    true => node.args[2].as_var(),
+                    false => None,
+                },
             });
             group_plans.push(None);
         }
@@ -1123,14 +1234,23 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                 slots.give(sl);
             }
         }
+        // An accumulating product takes over its accumulator's buffer
+        // when the accumulator dies here.
+        let acc_dying = match &p.accumulator {
+            Some(acc) => dying.iter().find(|(r, _)| r == acc).map(|&(_, sl)| sl),
+            None => None,
+        };
         for &w in &p.writes {
-            loc[w.index()] = Some(match out_loc[w.index()] {
-                Some(j) => Loc::Output(j),
-                None => Loc::Slot(slots.take(numel(w))),
+            loc[w.index()] = Some(match (out_loc[w.index()], acc_dying) {
+                (Some(j), _) => Loc::Output(j),
+                (None, Some(sl)) => Loc::Slot(sl),
+                (None, None) => Loc::Slot(slots.take(numel(w))),
             });
         }
         for &(r, sl) in &dying {
-            if !in_place(r) {
+            let taken_over =
+                acc_dying == Some(sl) && loc[p.writes[0].index()] == Some(Loc::Slot(sl));
+            if !in_place(r) && !taken_over {
                 slots.give(sl);
             }
         }
@@ -1162,18 +1282,18 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                 .args
                 .iter()
                 .zip(&node.offs)
-                .zip(&e.inputs)
-                .map(|((&a, &off), &orig)| match a {
-                    Atom::Var(r) => (
-                        loc[r.index()].expect("operand placed"),
-                        off,
-                        g.shape_of(orig).numel(),
-                    ),
+                .zip(&node.arg_n)
+                .map(|((&a, &off), &n)| match a {
+                    Atom::Var(r) => (loc[r.index()].expect("operand placed"), off, n),
                     Atom::Lit(l) => (const_slot(&mut slots, l.0), 0, 1),
                 })
                 .collect();
+            let kernel = match kernel_of(g, &e.prim, &e.inputs, e.out) {
+                Kernel::MatMul(d) if node.accumulate => Kernel::MatMulAcc(d),
+                k => k,
+            };
             steps.push(Step::Kernel(KernelStep {
-                kernel: kernel_of(g, &e.prim, &e.inputs, e.out),
+                kernel,
                 args,
                 out: (loc[node.out.index()].expect("result placed"), node.n),
                 eqn: node.eqn as u32,

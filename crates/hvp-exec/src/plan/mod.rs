@@ -323,8 +323,13 @@ impl Plan {
             }
             Step::Kernel(k) => {
                 let what = match &k.kernel {
-                    Kernel::MatMul(d) => format!(
-                        "matmul {}{}×{}×{}{}{}",
+                    Kernel::MatMul(d) | Kernel::MatMulAcc(d) => format!(
+                        "matmul{} {}{}×{}×{}{}{}",
+                        if matches!(k.kernel, Kernel::MatMulAcc(_)) {
+                            " +="
+                        } else {
+                            ""
+                        },
                         if d.batch > 1 {
                             format!("{}× ", d.batch)
                         } else {
@@ -529,7 +534,9 @@ impl Plan {
 
     fn run_kernel<T: Float>(&self, k: &KernelStep, ctx: &Ctx<'_, T>) -> Result<(), ExecError> {
         // SAFETY: the compiler gives a kernel's result a buffer that none of
-        // its operands uses, and every buffer holds the recorded length.
+        // its operands uses (except the accumulator of an accumulating
+        // product, which is never viewed as a slice here), and every buffer
+        // holds the recorded length.
         let arg = |i: usize| {
             let (l, off, n) = k.args[i];
             unsafe { std::slice::from_raw_parts(ctx.ptr(l).add(off), n) }
@@ -588,6 +595,17 @@ impl Plan {
                     .map_err(bad_index)?
             }
             Kernel::MatMul(d) => kernels::matmul(*d, arg(0), arg(1), out),
+            Kernel::MatMulAcc(d) => {
+                let (l, off, n) = k.args[2];
+                // SAFETY: the accumulator holds `n` = the result's length;
+                // it is either the result's own buffer (taken over in
+                // place) or a distinct one, copied in before the product.
+                let acc = unsafe { ctx.ptr(l).add(off) };
+                if acc != out.as_mut_ptr() {
+                    unsafe { std::ptr::copy_nonoverlapping(acc, out.as_mut_ptr(), n) };
+                }
+                kernels::matmul_acc(*d, arg(0), arg(1), out)
+            }
         }
         if self.check_finite {
             if let Some(v) = out.iter().find(|v| !v.is_finite()) {

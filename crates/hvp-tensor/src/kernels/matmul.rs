@@ -36,6 +36,28 @@ const PARALLEL_FLOPS: usize = 1 << 21;
 /// Panics if a buffer length disagrees with `dims` (callers validate shapes
 /// when a graph is built, so this is an internal invariant).
 pub fn matmul<T: Float>(dims: MatMulDims, lhs: &[T], rhs: &[T], out: &mut [T]) {
+    product(dims, lhs, rhs, out, false);
+}
+
+/// Computes `out[b] += op(lhs[b]) · op(rhs[b])`: a sum of products such as
+/// `A·B + C·D` runs as two calls into one buffer, with no buffer for the
+/// second product and no separate addition pass.
+///
+/// ```
+/// use hvp_tensor::kernels::{matmul, matmul_acc, MatMulDims};
+/// let d = MatMulDims { batch: 1, m: 1, k: 2, n: 1, transpose_lhs: false, transpose_rhs: false };
+/// let mut out = [0.0];
+/// matmul(d, &[1.0, 2.0], &[3.0, 4.0], &mut out);
+/// matmul_acc(d, &[1.0, 1.0], &[0.5, 0.5], &mut out);
+/// assert_eq!(out, [12.0]);
+/// ```
+///
+/// Panics if a buffer length disagrees with `dims`, like [`matmul`].
+pub fn matmul_acc<T: Float>(dims: MatMulDims, lhs: &[T], rhs: &[T], out: &mut [T]) {
+    product(dims, lhs, rhs, out, true);
+}
+
+fn product<T: Float>(dims: MatMulDims, lhs: &[T], rhs: &[T], out: &mut [T], accumulate: bool) {
     let MatMulDims {
         batch,
         m,
@@ -51,7 +73,9 @@ pub fn matmul<T: Float>(dims: MatMulDims, lhs: &[T], rhs: &[T], out: &mut [T]) {
         return;
     }
     if k == 0 {
-        out.fill(T::zero());
+        if !accumulate {
+            out.fill(T::zero());
+        }
         return;
     }
     // (row stride, column stride) of op(A) as m×k and op(B) as k×n.
@@ -69,11 +93,33 @@ pub fn matmul<T: Float>(dims: MatMulDims, lhs: &[T], rhs: &[T], out: &mut [T]) {
         let bm = &rhs[b * k * n..(b + 1) * k * n];
         let c = &mut out[b * m * n..(b + 1) * m * n];
         if TypeId::of::<T>() == TypeId::of::<f64>() {
-            gemm_typed::<f64>(m, n, k, c, a, bm, (a_rs, a_cs), (b_rs, b_cs), parallelism);
+            gemm_typed::<f64>(
+                m,
+                n,
+                k,
+                c,
+                a,
+                bm,
+                (a_rs, a_cs),
+                (b_rs, b_cs),
+                accumulate,
+                parallelism,
+            );
         } else if TypeId::of::<T>() == TypeId::of::<f32>() {
-            gemm_typed::<f32>(m, n, k, c, a, bm, (a_rs, a_cs), (b_rs, b_cs), parallelism);
+            gemm_typed::<f32>(
+                m,
+                n,
+                k,
+                c,
+                a,
+                bm,
+                (a_rs, a_cs),
+                (b_rs, b_cs),
+                accumulate,
+                parallelism,
+            );
         } else {
-            naive(m, n, k, c, a, bm, (a_rs, a_cs), (b_rs, b_cs));
+            naive(m, n, k, c, a, bm, (a_rs, a_cs), (b_rs, b_cs), accumulate);
         }
     }
 }
@@ -88,6 +134,7 @@ fn gemm_typed<U: 'static + Copy + num_traits::Zero + num_traits::One>(
     b: &[impl Float],
     (a_rs, a_cs): (usize, usize),
     (b_rs, b_cs): (usize, usize),
+    accumulate: bool,
     parallelism: Parallelism,
 ) {
     // SAFETY: the caller checked `TypeId` equality of the element type with
@@ -102,14 +149,15 @@ fn gemm_typed<U: 'static + Copy + num_traits::Zero + num_traits::One>(
             c.as_mut_ptr() as *mut U,
             1,
             n as isize,
-            false,
+            // With `read_dst`, dst = alpha·dst + beta·lhs·rhs.
+            accumulate,
             a.as_ptr() as *const U,
             a_cs as isize,
             a_rs as isize,
             b.as_ptr() as *const U,
             b_cs as isize,
             b_rs as isize,
-            U::zero(),
+            if accumulate { U::one() } else { U::zero() },
             U::one(),
             false,
             false,
@@ -129,6 +177,7 @@ fn naive<T: Float>(
     b: &[T],
     (a_rs, a_cs): (usize, usize),
     (b_rs, b_cs): (usize, usize),
+    accumulate: bool,
 ) {
     for i in 0..m {
         for j in 0..n {
@@ -136,7 +185,7 @@ fn naive<T: Float>(
             for p in 0..k {
                 s += a[i * a_rs + p * a_cs] * b[p * b_rs + j * b_cs];
             }
-            c[i * n + j] = s;
+            c[i * n + j] = if accumulate { c[i * n + j] + s } else { s };
         }
     }
 }
@@ -159,6 +208,7 @@ mod tests {
                 &b[bt * d.k * d.n..],
                 (a_rs, a_cs),
                 (b_rs, b_cs),
+                false,
             );
         }
         out
@@ -190,6 +240,34 @@ mod tests {
             for (x, y) in cf.iter().zip(&r) {
                 assert!((*x as f64 - y).abs() < 1e-4);
             }
+        }
+    }
+
+    #[test]
+    fn accumulating_product_adds_to_the_buffer() {
+        for &(ta, tb) in &[(false, false), (true, false), (false, true), (true, true)] {
+            let d = MatMulDims {
+                batch: 2,
+                m: 5,
+                k: 7,
+                n: 3,
+                transpose_lhs: ta,
+                transpose_rhs: tb,
+            };
+            let a: Vec<f64> = (0..2 * 35).map(|i| ((i * 3) % 11) as f64 - 4.0).collect();
+            let b: Vec<f64> = (0..2 * 21).map(|i| ((i * 7) % 13) as f64 * 0.25).collect();
+            let before: Vec<f64> = (0..2 * 15).map(|i| i as f64 * 1.5 - 7.0).collect();
+            let mut c = before.clone();
+            matmul_acc(d, &a, &b, &mut c);
+            let r = reference(d, &a, &b);
+            for ((x, y), z) in c.iter().zip(&r).zip(&before) {
+                assert!((x - (y + z)).abs() < 1e-12, "{x} vs {y} + {z}");
+            }
+            // Empty inner dimension: nothing to add.
+            let d0 = MatMulDims { k: 0, ..d };
+            let mut c0 = before.clone();
+            matmul_acc(d0, &[], &[], &mut c0);
+            assert_eq!(c0, before);
         }
     }
 }
