@@ -149,3 +149,40 @@ fn returned_sums_transposes_batches_and_chains() {
         assert!((outs[0][j] - (p[j] + q[j] + r[j])).abs() < 1e-13);
     }
 }
+
+#[test]
+fn matrices_broadcast_over_a_batch_are_read_in_place() {
+    let (a, b) = (values(12, 15), values(40, 16));
+    // lhs [3,4] broadcast to [2,3,4]; the broadcast is also returned once
+    // (it must still be materialized for that), once not.
+    for ret in ["return %3", "return %3, %2"] {
+        let text = format!(
+            "graph f64 (%0: [3,4], %1: [2,4,5]) {{\n  %2: [2,3,4] = broadcast_in_dim{{shape=[2,3,4],dims=[1,2]}} %0\n  %3: [2,3,5] = {MM} %2, %1\n  {ret}\n}}"
+        );
+        let (outs, steps) = run(&text, &[&a, &b]);
+        assert!(steps.iter().any(|s| s.contains("lhs shared")), "{steps:?}");
+        let materialized = ret.contains("%2");
+        assert_eq!(steps.len(), 1 + materialized as usize, "{steps:?}");
+        for bt in 0..2 {
+            let p = product(&a, &b[bt * 20..], (3, 4, 5), false, false);
+            assert_eq!(&outs[0][bt * 15..(bt + 1) * 15], &p[..]);
+        }
+    }
+    // A transposed broadcast on the right, and a broadcast transpose.
+    let text = format!(
+        "graph f64 (%0: [2,3,4], %1: [5,4]) {{\n  %2: [2,5,4] = broadcast_in_dim{{shape=[2,5,4],dims=[1,2]}} %1\n  %3: [2,4,5] = transpose{{perm=[0,2,1]}} %2\n  %4: [2,3,5] = {MM} %0, %3\n  %5: [4,5] = transpose{{perm=[1,0]}} %1\n  %6: [2,4,5] = broadcast_in_dim{{shape=[2,4,5],dims=[1,2]}} %5\n  %7: [2,3,5] = {MM} %0, %6\n  return %4, %7\n}}"
+    );
+    let (c, d) = (values(24, 17), values(20, 18));
+    let (outs, steps) = run(&text, &[&c, &d]);
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    assert!(
+        steps.iter().all(|s| s.contains("rhsᵀ rhs shared")),
+        "{steps:?}"
+    );
+    for bt in 0..2 {
+        let p = product(&c[bt * 12..], &d, (3, 4, 5), false, true);
+        for o in &outs {
+            assert_eq!(&o[bt * 15..(bt + 1) * 15], &p[..]);
+        }
+    }
+}

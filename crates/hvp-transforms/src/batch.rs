@@ -241,17 +241,10 @@ fn batch_matmul(
         let n = b.shape(y)[1];
         return b.reshape(y, &[s[0], s[1], n]);
     }
-    // Right batched and stored transposed ([k, n, p]), left a plain matrix:
-    // (A Bᵀ)ᵀ = B Aᵀ, computed as one [k n, p] × op(A)ᵀ product.
-    if r.batched && !l.batched && tb && rank_r == 3 && rank_l == 2 {
-        let s = b.shape(r.atom).clone();
-        let flat = b.reshape(r.atom, &[s[0] * s[1], s[2]])?;
-        // flat · op(A)ᵀ: op(A)ᵀ is A stored transposed unless ta.
-        let y = b.matmul(flat, l.atom, false, !ta)?; // [k n, m]
-        let m = b.shape(y)[1];
-        let y3 = b.reshape(y, &[s[0], s[1], m])?;
-        return b.transpose(y3, &[0, 2, 1]);
-    }
+    // Otherwise the plain operand is broadcast over the batch, which the
+    // executor reads in place (batch stride zero), not copied. (Folding a
+    // batched right operand into rows through `(A Bᵀ)ᵀ = B Aᵀ` would leave a
+    // transpose to materialize.)
     let atoms = all_batched(b, ins, k, false)?;
     b.matmul(atoms[0], atoms[1], ta, tb)
 }

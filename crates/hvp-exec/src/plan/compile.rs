@@ -4,7 +4,7 @@
 use super::fused::{Arith, Code, Epilogue, FOp, Fused, GOp, Instr, Op, SplatSrc, Src, Store};
 use crate::ExecError;
 use hvp_ir::{verify, Atom, Graph, Prim, Var};
-use hvp_tensor::kernels::MatMulDims;
+use hvp_tensor::kernels::{MatMulDims, MatMulOptions};
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
 
@@ -69,10 +69,10 @@ pub(crate) enum Kernel {
         axis: usize,
         size: usize,
     },
-    MatMul(MatMulDims),
-    /// `out = acc + A·B` where the third operand `acc` is the buffer the
-    /// product accumulates into (in place when `acc` dies here).
-    MatMulAcc(MatMulDims),
+    /// With `accumulate`, `out = acc + A·B` where the third operand `acc`
+    /// is the buffer the product accumulates into (in place when `acc`
+    /// dies here); a shared operand is one matrix for the whole batch.
+    MatMul(MatMulDims, MatMulOptions),
 }
 
 /// One kernel call.
@@ -371,9 +371,14 @@ fn kernel_of(g: &Graph, prim: &Prim, inputs: &[Atom], out: Var) -> Kernel {
             transpose_lhs,
             transpose_rhs,
         } => {
+            // The operand may be a rank-2 matrix shared by the batch.
             let a = shape(0);
-            let r = a.len();
-            let k = if *transpose_lhs { a[r - 2] } else { a[r - 1] };
+            let k = if *transpose_lhs {
+                a[a.len() - 2]
+            } else {
+                a[a.len() - 1]
+            };
+            let r = out_shape.len();
             MatMulDims {
                 batch: out_shape[..r - 2].iter().product(),
                 m: out_shape[r - 2],
@@ -415,7 +420,7 @@ fn kernel_of(g: &Graph, prim: &Prim, inputs: &[Atom], out: Var) -> Kernel {
 
 impl From<MatMulDims> for Kernel {
     fn from(d: MatMulDims) -> Kernel {
-        Kernel::MatMul(d)
+        Kernel::MatMul(d, MatMulOptions::default())
     }
 }
 
@@ -833,11 +838,18 @@ impl Slots {
     }
 }
 
-/// The graph with every matmul operand that is a transpose of the last two
-/// axes replaced by the transpose's operand and the matching flag flipped:
-/// the product reads the operand with swapped strides instead of copying
-/// it. A transpose nothing else reads then dies.
-fn fold_transposes(g: &Graph) -> Graph {
+/// The graph with matmul operands read in place where a layout op only
+/// changes how a product reads them:
+/// - an operand that is a transpose of the last two axes is replaced by the
+///   transpose's operand with the matching flag flipped (swapped strides,
+///   no copy);
+/// - an operand that is a matrix broadcast to the batch (new leading axes
+///   only) is replaced by the matrix, marked shared (batch stride zero).
+///
+/// The layout ops nothing else reads then die. Returns the graph (whose
+/// matmuls may now read rank-2 operands under a batch: only the executor
+/// reads it) and, per equation, which matmul operands are shared.
+fn fold_matmul_operands(g: &Graph) -> (Graph, Vec<[bool; 2]>) {
     let def = g.definitions();
     let swaps_last_two = |perm: &[usize]| {
         let r = perm.len();
@@ -847,7 +859,8 @@ fn fold_transposes(g: &Graph) -> Graph {
             && perm[..r - 2].iter().enumerate().all(|(i, &p)| i == p)
     };
     let mut out = g.clone();
-    for e in &mut out.eqns {
+    let mut shared = vec![[false; 2]; g.eqns.len()];
+    for (ei, e) in out.eqns.iter_mut().enumerate() {
         let Prim::MatMul {
             transpose_lhs,
             transpose_rhs,
@@ -855,19 +868,37 @@ fn fold_transposes(g: &Graph) -> Graph {
         else {
             continue;
         };
+        let out_rank = g.vars[e.out.index()].rank();
         for (i, flag) in [transpose_lhs, transpose_rhs].into_iter().enumerate() {
-            let Atom::Var(v) = e.inputs[i] else { continue };
-            let Some(d) = def[v.index()] else { continue };
-            let t = &g.eqns[d];
-            if let Prim::Transpose { perm } = &t.prim {
-                if swaps_last_two(perm) {
-                    e.inputs[i] = t.inputs[0];
-                    *flag = !*flag;
+            loop {
+                let Atom::Var(v) = e.inputs[i] else { break };
+                let Some(d) = def[v.index()] else { break };
+                let t = &g.eqns[d];
+                match &t.prim {
+                    Prim::Transpose { perm } if swaps_last_two(perm) => {
+                        e.inputs[i] = t.inputs[0];
+                        *flag = !*flag;
+                    }
+                    Prim::BroadcastInDim { dims, .. } if !shared[ei][i] => {
+                        let src = g.shape_of(t.inputs[0]);
+                        let trailing = dims.len() == 2
+                            && src.rank() == 2
+                            && out_rank > 2
+                            && dims[0] == out_rank - 2
+                            && dims[1] == out_rank - 1
+                            && src.0[..] == g.vars[v.index()].0[out_rank - 2..];
+                        if !trailing || t.inputs[0].as_var().is_none() {
+                            break;
+                        }
+                        e.inputs[i] = t.inputs[0];
+                        shared[ei][i] = true;
+                    }
+                    _ => break,
                 }
             }
         }
     }
-    out
+    (out, shared)
 }
 
 /// Rewrites each sum of two products `add(A·B, C·D)` whose products are
@@ -963,7 +994,7 @@ fn product_sum(
 
 pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
     verify(g)?;
-    let folded = fold_transposes(g);
+    let (folded, shared) = fold_matmul_operands(g);
     let g = &folded;
     let nv = g.vars.len();
     let numel = |v: Var| g.vars[v.index()].numel();
@@ -1289,7 +1320,14 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
                 })
                 .collect();
             let kernel = match kernel_of(g, &e.prim, &e.inputs, e.out) {
-                Kernel::MatMul(d) if node.accumulate => Kernel::MatMulAcc(d),
+                Kernel::MatMul(d, _) => Kernel::MatMul(
+                    d,
+                    MatMulOptions {
+                        accumulate: node.accumulate,
+                        lhs_shared: shared[node.eqn][0],
+                        rhs_shared: shared[node.eqn][1],
+                    },
+                ),
                 k => k,
             };
             steps.push(Step::Kernel(KernelStep {

@@ -323,13 +323,9 @@ impl Plan {
             }
             Step::Kernel(k) => {
                 let what = match &k.kernel {
-                    Kernel::MatMul(d) | Kernel::MatMulAcc(d) => format!(
-                        "matmul{} {}{}×{}×{}{}{}",
-                        if matches!(k.kernel, Kernel::MatMulAcc(_)) {
-                            " +="
-                        } else {
-                            ""
-                        },
+                    Kernel::MatMul(d, o) => format!(
+                        "matmul{} {}{}×{}×{}{}{}{}{}",
+                        if o.accumulate { " +=" } else { "" },
                         if d.batch > 1 {
                             format!("{}× ", d.batch)
                         } else {
@@ -340,6 +336,8 @@ impl Plan {
                         d.n,
                         if d.transpose_lhs { " lhsᵀ" } else { "" },
                         if d.transpose_rhs { " rhsᵀ" } else { "" },
+                        if o.lhs_shared { " lhs shared" } else { "" },
+                        if o.rhs_shared { " rhs shared" } else { "" },
                     ),
                     Kernel::ReduceSum { shape: s, axes } => {
                         format!("reduce_sum {} axes {axes:?}", shape(s))
@@ -594,17 +592,18 @@ impl Plan {
                 kernels::scatter_add_along_axis(arg(0), arg(1), shape, *axis, *size, out)
                     .map_err(bad_index)?
             }
-            Kernel::MatMul(d) => kernels::matmul(*d, arg(0), arg(1), out),
-            Kernel::MatMulAcc(d) => {
-                let (l, off, n) = k.args[2];
-                // SAFETY: the accumulator holds `n` = the result's length;
-                // it is either the result's own buffer (taken over in
-                // place) or a distinct one, copied in before the product.
-                let acc = unsafe { ctx.ptr(l).add(off) };
-                if acc != out.as_mut_ptr() {
-                    unsafe { std::ptr::copy_nonoverlapping(acc, out.as_mut_ptr(), n) };
+            Kernel::MatMul(d, opts) => {
+                if opts.accumulate {
+                    let (l, off, n) = k.args[2];
+                    // SAFETY: the accumulator holds `n` = the result's
+                    // length; it is either the result's own buffer (taken
+                    // over in place) or a distinct one, copied in first.
+                    let acc = unsafe { ctx.ptr(l).add(off) };
+                    if acc != out.as_mut_ptr() {
+                        unsafe { std::ptr::copy_nonoverlapping(acc, out.as_mut_ptr(), n) };
+                    }
                 }
-                kernels::matmul_acc(*d, arg(0), arg(1), out)
+                kernels::matmul_with(*d, *opts, arg(0), arg(1), out)
             }
         }
         if self.check_finite {

@@ -36,7 +36,7 @@ const PARALLEL_FLOPS: usize = 1 << 21;
 /// Panics if a buffer length disagrees with `dims` (callers validate shapes
 /// when a graph is built, so this is an internal invariant).
 pub fn matmul<T: Float>(dims: MatMulDims, lhs: &[T], rhs: &[T], out: &mut [T]) {
-    product(dims, lhs, rhs, out, false);
+    matmul_with(dims, MatMulOptions::default(), lhs, rhs, out);
 }
 
 /// Computes `out[b] += op(lhs[b]) · op(rhs[b])`: a sum of products such as
@@ -54,10 +54,46 @@ pub fn matmul<T: Float>(dims: MatMulDims, lhs: &[T], rhs: &[T], out: &mut [T]) {
 ///
 /// Panics if a buffer length disagrees with `dims`, like [`matmul`].
 pub fn matmul_acc<T: Float>(dims: MatMulDims, lhs: &[T], rhs: &[T], out: &mut [T]) {
-    product(dims, lhs, rhs, out, true);
+    let opts = MatMulOptions {
+        accumulate: true,
+        ..MatMulOptions::default()
+    };
+    matmul_with(dims, opts, lhs, rhs, out);
 }
 
-fn product<T: Float>(dims: MatMulDims, lhs: &[T], rhs: &[T], out: &mut [T], accumulate: bool) {
+/// Variations of a batched product.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MatMulOptions {
+    /// Add the product to `out` instead of overwriting it.
+    pub accumulate: bool,
+    /// `lhs` is one matrix used by every product of the batch (batch
+    /// stride zero), as after broadcasting a matrix to a batch: no copy.
+    pub lhs_shared: bool,
+    /// Likewise for `rhs`.
+    pub rhs_shared: bool,
+}
+
+/// [`matmul`] with [`MatMulOptions`]: accumulation and operands shared
+/// across the batch.
+///
+/// ```
+/// use hvp_tensor::kernels::{matmul_with, MatMulDims, MatMulOptions};
+/// // One 1×2 row times two 2×1 columns.
+/// let d = MatMulDims { batch: 2, m: 1, k: 2, n: 1, transpose_lhs: false, transpose_rhs: false };
+/// let opts = MatMulOptions { lhs_shared: true, ..Default::default() };
+/// let mut out = [0.0; 2];
+/// matmul_with(d, opts, &[1.0, 2.0], &[3.0, 4.0, 5.0, 6.0], &mut out);
+/// assert_eq!(out, [11.0, 17.0]);
+/// ```
+///
+/// Panics if a buffer length disagrees with `dims` and `opts`.
+pub fn matmul_with<T: Float>(
+    dims: MatMulDims,
+    opts: MatMulOptions,
+    lhs: &[T],
+    rhs: &[T],
+    out: &mut [T],
+) {
     let MatMulDims {
         batch,
         m,
@@ -66,8 +102,17 @@ fn product<T: Float>(dims: MatMulDims, lhs: &[T], rhs: &[T], out: &mut [T], accu
         transpose_lhs,
         transpose_rhs,
     } = dims;
-    assert_eq!(lhs.len(), batch * m * k, "matmul lhs length");
-    assert_eq!(rhs.len(), batch * k * n, "matmul rhs length");
+    let MatMulOptions {
+        accumulate,
+        lhs_shared,
+        rhs_shared,
+    } = opts;
+    let (lhs_batch, rhs_batch) = (
+        if lhs_shared { 1 } else { batch },
+        if rhs_shared { 1 } else { batch },
+    );
+    assert_eq!(lhs.len(), lhs_batch * m * k, "matmul lhs length");
+    assert_eq!(rhs.len(), rhs_batch * k * n, "matmul rhs length");
     assert_eq!(out.len(), batch * m * n, "matmul out length");
     if m == 0 || n == 0 {
         return;
@@ -89,8 +134,9 @@ fn product<T: Float>(dims: MatMulDims, lhs: &[T], rhs: &[T], out: &mut [T], accu
         Parallelism::None
     };
     for b in 0..batch {
-        let a = &lhs[b * m * k..(b + 1) * m * k];
-        let bm = &rhs[b * k * n..(b + 1) * k * n];
+        let (la, lb) = (b % lhs_batch, b % rhs_batch);
+        let a = &lhs[la * m * k..(la + 1) * m * k];
+        let bm = &rhs[lb * k * n..(lb + 1) * k * n];
         let c = &mut out[b * m * n..(b + 1) * m * n];
         if TypeId::of::<T>() == TypeId::of::<f64>() {
             gemm_typed::<f64>(
@@ -268,6 +314,43 @@ mod tests {
             let mut c0 = before.clone();
             matmul_acc(d0, &[], &[], &mut c0);
             assert_eq!(c0, before);
+        }
+    }
+
+    #[test]
+    fn shared_operands_equal_broadcast_ones() {
+        let d = MatMulDims {
+            batch: 3,
+            m: 4,
+            k: 5,
+            n: 2,
+            transpose_lhs: true,
+            transpose_rhs: false,
+        };
+        let a: Vec<f64> = (0..20).map(|i| ((i * 3) % 7) as f64 - 3.0).collect();
+        let b: Vec<f64> = (0..30).map(|i| ((i * 5) % 9) as f64 * 0.5).collect();
+        let a3: Vec<f64> = a.iter().cycle().take(60).copied().collect();
+        let r = reference(d, &a3, &b);
+        let mut c = vec![0.0; 24];
+        let opts = MatMulOptions {
+            lhs_shared: true,
+            ..Default::default()
+        };
+        matmul_with(d, opts, &a, &b, &mut c);
+        assert_eq!(c, r);
+        // Shared right operand, accumulated.
+        let b1 = &b[..10];
+        let b3: Vec<f64> = b1.iter().cycle().take(30).copied().collect();
+        let r = reference(d, &a3, &b3);
+        let mut c = vec![1.0; 24];
+        let opts = MatMulOptions {
+            accumulate: true,
+            rhs_shared: true,
+            ..Default::default()
+        };
+        matmul_with(d, opts, &a3, b1, &mut c);
+        for (x, y) in c.iter().zip(&r) {
+            assert!((x - (y + 1.0)).abs() < 1e-12);
         }
     }
 }

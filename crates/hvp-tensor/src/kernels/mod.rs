@@ -19,5 +19,5 @@ mod reduce;
 
 pub use gather::{scatter_add_along_axis, take_along_axis, IndexError};
 pub use layout::{broadcast_in_dim, concat_into, pad, pad_shape, permute, slice};
-pub use matmul::{matmul, matmul_acc, MatMulDims};
+pub use matmul::{matmul, matmul_acc, matmul_with, MatMulDims, MatMulOptions};
 pub use reduce::{max, reduce_max, reduce_sum, sum, BLOCK as REDUCE_BLOCK};
