@@ -870,8 +870,7 @@ fn fold_matmul_operands(g: &Graph) -> (Graph, Vec<[bool; 2]>) {
         };
         let out_rank = g.vars[e.out.index()].rank();
         for (i, flag) in [transpose_lhs, transpose_rhs].into_iter().enumerate() {
-            loop {
-                let Atom::Var(v) = e.inputs[i] else { break };
+            while let Atom::Var(v) = e.inputs[i] {
                 let Some(d) = def[v.index()] else { break };
                 let t = &g.eqns[d];
                 match &t.prim {
