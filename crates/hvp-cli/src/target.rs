@@ -19,7 +19,7 @@
 use crate::cli::TargetArgs;
 use crate::expr::ast::InputKind;
 use crate::expr::builtins::closest;
-use crate::expr::lower::InputSlot;
+use crate::expr::lower::{InputSlot, MAX_ELEMENTS};
 use crate::expr::names::InputDecl;
 use crate::expr::Span;
 use crate::inputs::{resolve_direction, resolve_point, Assignment, DirectionSource, Program};
@@ -83,7 +83,24 @@ impl Target {
                 source: Source::Expr(Box::new(s)),
             });
         };
-        let problem = match hvp_problems::by_name(name, args.n) {
+        let Some(spec) = hvp_problems::all().into_iter().find(|s| s.name == *name) else {
+            return Err(unknown_problem(name));
+        };
+        // Refused before anything is allocated: a huge --n would otherwise
+        // abort on a failed allocation.
+        let n = args.n.unwrap_or(spec.default_n);
+        let data = spec.data_len(n, spec.m_rule.default_m(n));
+        if n.saturating_add(data) > MAX_ELEMENTS {
+            let what = if data > 0 {
+                format!("{n} variables and {data} data values")
+            } else {
+                format!("{n} variables")
+            };
+            anyhow::bail!(
+                "--n {n} is too large: {name} would hold {what} (at most {MAX_ELEMENTS} in all)"
+            );
+        }
+        let problem = match spec.problem(Some(n)) {
             Ok(p) => p,
             Err(ProblemError::UnknownName { .. }) => return Err(unknown_problem(name)),
             Err(e) => return Err(anyhow::Error::msg(e.to_string())),

@@ -320,6 +320,26 @@ pub struct ProblemSpec {
 }
 
 impl ProblemSpec {
+    /// How many fixed data values an instance with `n` variables and `m`
+    /// residuals (examples) carries besides its variables: `m·n + m` for
+    /// the logistic regression (features and labels), 0 for every other
+    /// problem. Known before the instance is built, so a caller can refuse
+    /// sizes that would not fit in memory.
+    ///
+    /// ```
+    /// let specs = hvp_problems::all();
+    /// let spec = |name| specs.iter().find(|s| s.name == name).unwrap();
+    /// assert_eq!(spec("logistic-regression").data_len(10, 100), 1100);
+    /// assert_eq!(spec("watson").data_len(9, 31), 0);
+    /// ```
+    pub fn data_len(&self, n: usize, m: usize) -> usize {
+        if self.name == extra::LOGISTIC_NAME {
+            m.saturating_mul(n).saturating_add(m)
+        } else {
+            0
+        }
+    }
+
     /// The instance with `n` variables (the default when `None`) and the
     /// default `m`.
     pub fn problem(&self, n: Option<usize>) -> Result<Problem, ProblemError> {
