@@ -209,7 +209,7 @@ pub fn fmt_bytes(b: usize) -> String {
     const K: f64 = 1024.0;
     let x = b as f64;
     if b < 1024 {
-        format!("{b:8}   B")
+        format!("{b:8} B  ")
     } else if x < K * K {
         format!("{:8.2} KiB", x / K)
     } else if x < K * K * K {
@@ -516,7 +516,7 @@ mod tests {
 
     #[test]
     fn units() {
-        assert_eq!(fmt_bytes(16), "      16   B");
+        assert_eq!(fmt_bytes(16), "      16 B  ");
         assert_eq!(fmt_bytes(1536), "    1.50 KiB");
         assert_eq!(fmt_bytes(3 << 20), "    3.00 MiB");
         assert_eq!(fmt_time(2.5e-7), "   250.0 ns");
