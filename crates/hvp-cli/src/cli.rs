@@ -72,7 +72,9 @@ const PROBLEMS_EXAMPLES: &str = "\
 Examples:
   hvp problems
   hvp problems --json | jq '.[] | select(.f_star == 0) | .name'
-  hvp minimize --problem watson --n 9";
+  hvp minimize --problem watson --n 9
+  hvp eval --problem rosenbrock --hessian
+  hvp check --problem helical-valley";
 
 const MINIMIZE_EXAMPLES: &str = "\
 Examples:
