@@ -115,6 +115,7 @@ Examples:
   hvp bench --quick
   hvp bench --only rosen
   hvp bench --only mlp --json > mlp.json
+  hvp bench --only mlp --dtype f32 --seed 7
 
 Workloads: 'tiny' (the specification's example, latency per call), 'rosen'
 (chained Rosenbrock n = 10^3, 10^5, 10^6: f, ∇f, HVP in each AD mode, prepared
@@ -466,6 +467,14 @@ pub struct BenchArgs {
     /// Run only these workloads (repeatable or comma-separated)
     #[arg(long, value_enum, value_delimiter = ',')]
     pub only: Vec<Workload>,
+    /// Run only these precisions (tiny and rosen are f64 workloads; the MLP
+    /// runs in each)
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub dtype: Vec<DTypeArg>,
+    /// Seed of the MLP's random data and direction (42, the default, is the
+    /// canonical data that earlier figures were measured on)
+    #[arg(long, default_value_t = hvp_problems::workloads::MLP_SEED)]
+    pub seed: u64,
     /// Print one JSON object instead of text
     #[arg(long)]
     pub json: bool,
@@ -483,4 +492,7 @@ pub struct DemoArgs {
     /// Smaller sizes (10^4 instead of 10^6 variables): for unoptimized builds
     #[arg(long)]
     pub quick: bool,
+    /// Seed of the spectrum's random probes and the solver's saddle probe
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }

@@ -97,6 +97,31 @@ fn bench_reports_peak_memory_per_program() {
 }
 
 #[test]
+fn bench_chooses_precisions_and_the_mlp_seed() {
+    let r = json(&[
+        "bench", "--quick", "--only", "mlp", "--dtype", "f32", "--seed", "7", "--json",
+    ]);
+    let w = r["workloads"].as_array().unwrap();
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0]["dtype"], "f32");
+    assert_eq!(w[0]["n"], 269_322);
+    assert_eq!(r["mlp_seed"], 7);
+    // The MLP's f32 peaks hold at least the f32 gradient and HVP outputs.
+    let programs = w[0]["memory"]["programs"].as_array().unwrap();
+    for p in &programs[1..] {
+        assert!(p["peak_bytes"].as_u64().unwrap() >= 4 * 269_322, "{p}");
+    }
+    hvp(&["bench", "--only", "tiny,rosen", "--dtype", "f32"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("tiny and rosen are f64 workloads"));
+    hvp(&["bench", "--dtype", "f16"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid value 'f16'"));
+}
+
+#[test]
 fn demo_json_holds_every_part() {
     let dir = tempfile::tempdir().unwrap();
     let r = json(&[

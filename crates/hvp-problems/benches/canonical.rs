@@ -1,6 +1,7 @@
 //! The canonical workloads of DESIGN.md §9, with ratios measured in one run.
 //!
-//! `cargo bench -p hvp-problems --bench canonical [-- quick] [-- only=rosen|mlp|tiny]`
+//! `cargo bench -p hvp-problems --bench canonical [-- quick] [-- only=rosen|mlp|tiny]
+//! [-- dtype=f32|f64]`
 //!
 //! For each workload it times f, the gradient, the HVP in every AD mode, a
 //! prepared operator's apply and its preparation (interleaved rounds,
@@ -11,6 +12,7 @@
 //! `hvp_problems::workloads` and `hvp_problems::measure`, which `hvp bench`
 //! runs too.
 
+use hvp::DType;
 use hvp_problems::measure::CountingAlloc;
 use hvp_problems::workloads::{canonical, render, Group, Options};
 use std::process::ExitCode;
@@ -35,9 +37,20 @@ fn main() -> ExitCode {
                     }
                 }
             }
+        } else if let Some(d) = a.strip_prefix("dtype=") {
+            match d {
+                "f32" => opts.dtypes.push(DType::F32),
+                "f64" => opts.dtypes.push(DType::F64),
+                _ => {
+                    eprintln!("canonical: unknown dtype {d:?} (f32, f64)");
+                    return ExitCode::from(2);
+                }
+            }
         } else if !a.starts_with("--") {
             // cargo passes --bench (and libtest-style flags); words are ours.
-            eprintln!("canonical: ignoring {a:?} (arguments: quick, only=tiny|rosen|mlp)");
+            eprintln!(
+                "canonical: ignoring {a:?} (arguments: quick, only=tiny|rosen|mlp, dtype=f32|f64)"
+            );
         }
     }
     match canonical(&opts) {

@@ -31,7 +31,7 @@
 
 use crate::measure::{fmt_bytes, fmt_time, measure_memory, time_function, Plan, WorkloadResult};
 use crate::rng::SplitMix64;
-use hvp::{trace, Function, Spec, Tensor};
+use hvp::{trace, DType, Function, Spec, Tensor};
 use std::fmt::Write as _;
 
 /// The point of the specification's example, `(x, y)`.
@@ -179,12 +179,30 @@ impl Group {
 }
 
 /// What to run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// Fewer rounds and calls per sample: a rough measurement in seconds.
     pub quick: bool,
     /// The groups to run; empty means all.
     pub only: Vec<Group>,
+    /// The precisions to run; empty means both. The specification's
+    /// example and Rosenbrock are f64 workloads, the MLP runs in each.
+    pub dtypes: Vec<DType>,
+    /// The seed of the MLP's data and direction ([`MLP_SEED`] by default:
+    /// figures from other seeds are not comparable with earlier runs).
+    pub mlp_seed: u64,
+}
+
+impl Default for Options {
+    /// Every workload in both precisions, full rounds, the canonical seed.
+    fn default() -> Options {
+        Options {
+            quick: false,
+            only: Vec::new(),
+            dtypes: Vec::new(),
+            mlp_seed: MLP_SEED,
+        }
+    }
 }
 
 /// Every measured workload of one run.
@@ -200,6 +218,8 @@ pub struct Report {
     /// Whether peak heap growth was measured (the binary installed
     /// [`crate::measure::CountingAlloc`] as its global allocator).
     pub memory_measured: bool,
+    /// The seed of the MLP's data.
+    pub mlp_seed: u64,
     /// Every workload, in the order run.
     pub workloads: Vec<WorkloadResult>,
 }
@@ -209,7 +229,8 @@ pub struct Report {
 ///
 /// ```
 /// use hvp_problems::workloads::{canonical, render, Group, Options};
-/// let r = canonical(&Options { quick: true, only: vec![Group::Tiny] })?;
+/// let opts = Options { quick: true, only: vec![Group::Tiny], ..Options::default() };
+/// let r = canonical(&opts)?;
 /// assert_eq!(r.workloads.len(), 1);
 /// assert_eq!(r.workloads[0].n, 2);
 /// // This doc-test does not count allocations, so memory is not measured.
@@ -219,24 +240,33 @@ pub struct Report {
 /// ```
 pub fn canonical(opts: &Options) -> hvp::Result<Report> {
     let want = |g: Group| opts.only.is_empty() || opts.only.contains(&g);
+    let precision = |d: DType| opts.dtypes.is_empty() || opts.dtypes.contains(&d);
     let memory_measured = crate::measure::counting_installed();
     let mut workloads = Vec::new();
-    if want(Group::Tiny) {
+    if want(Group::Tiny) && precision(DType::F64) {
         workloads.push(tiny(opts.quick, memory_measured)?);
     }
-    if want(Group::Rosen) {
+    if want(Group::Rosen) && precision(DType::F64) {
         for &n in &ROSEN_SIZES {
             workloads.push(rosen(n, opts.quick, memory_measured)?);
         }
     }
     if want(Group::Mlp) {
-        mlp(opts.quick, memory_measured, &mut workloads)?;
+        let m = Mlp {
+            quick: opts.quick,
+            memory: memory_measured,
+            seed: opts.mlp_seed,
+            f64: precision(DType::F64),
+            f32: precision(DType::F32),
+        };
+        mlp(&m, &mut workloads)?;
     }
     Ok(Report {
         quick: opts.quick,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         optimized: !cfg!(debug_assertions),
         memory_measured,
+        mlp_seed: opts.mlp_seed,
         workloads,
     })
 }
@@ -281,29 +311,42 @@ fn rosen(n: usize, quick: bool, memory: bool) -> hvp::Result<WorkloadResult> {
     Ok(r)
 }
 
-fn mlp(quick: bool, memory: bool, out: &mut Vec<WorkloadResult>) -> hvp::Result<()> {
+/// How the MLP workload runs.
+struct Mlp {
+    quick: bool,
+    memory: bool,
+    seed: u64,
+    f64: bool,
+    f32: bool,
+}
+
+fn mlp(m: &Mlp, out: &mut Vec<WorkloadResult>) -> hvp::Result<()> {
     let f = mlp_function()?;
-    let (x, v) = mlp_point(MLP_SEED);
+    let (x, v) = mlp_point(m.seed);
     let plan = |dtype: &str| Plan {
         group: Group::Mlp.name(),
         name: format!("MLP 784-256-256-10, batch 256 ({dtype})"),
-        rounds: if quick { 3 } else { 11 },
+        rounds: if m.quick { 3 } else { 11 },
         reps: 1,
         batched: true,
         hand: None,
     };
-    let mut r = time_function(plan("f64"), &f, &x, &v)?;
-    if memory {
-        r.memory = measure_memory(mlp_function, &x, &v)?;
+    if m.f64 {
+        let mut r = time_function(plan("f64"), &f, &x, &v)?;
+        if m.memory {
+            r.memory = measure_memory(mlp_function, &x, &v)?;
+        }
+        out.push(r);
     }
-    out.push(r);
-    let x32: Vec<f32> = x.iter().map(|&a| a as f32).collect();
-    let v32: Vec<f32> = v.iter().map(|&a| a as f32).collect();
-    let mut r = time_function(plan("f32"), &f, &x32, &v32)?;
-    if memory {
-        r.memory = measure_memory(mlp_function, &x32, &v32)?;
+    if m.f32 {
+        let x32: Vec<f32> = x.iter().map(|&a| a as f32).collect();
+        let v32: Vec<f32> = v.iter().map(|&a| a as f32).collect();
+        let mut r = time_function(plan("f32"), &f, &x32, &v32)?;
+        if m.memory {
+            r.memory = measure_memory(mlp_function, &x32, &v32)?;
+        }
+        out.push(r);
     }
-    out.push(r);
     Ok(())
 }
 
@@ -322,6 +365,13 @@ pub fn render(r: &Report) -> String {
     );
     if !r.memory_measured {
         out += "peak memory: not measured (this binary does not count its allocations)\n";
+    }
+    if r.mlp_seed != MLP_SEED && r.workloads.iter().any(|w| w.group == Group::Mlp.name()) {
+        let _ = writeln!(
+            out,
+            "MLP data seed {} (the canonical figures use {MLP_SEED})",
+            r.mlp_seed
+        );
     }
     for w in &r.workloads {
         let _ = writeln!(

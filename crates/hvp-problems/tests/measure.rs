@@ -98,6 +98,7 @@ fn peak_growth_counts_what_is_in_use_at_once() {
     let r = canonical(&Options {
         quick: true,
         only: vec![Group::Tiny],
+        ..Options::default()
     })
     .unwrap();
     assert!(r.memory_measured);

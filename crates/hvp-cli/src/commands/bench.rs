@@ -9,9 +9,10 @@
 //! program's first call with its ratio to the gradient's (the `hvp` binary
 //! counts its allocations; see `main.rs`).
 
-use crate::cli::{BenchArgs, Workload};
+use crate::cli::{BenchArgs, DTypeArg, Workload};
 use crate::output::{print_json, print_text};
 use anyhow::Result;
+use hvp::DType;
 use hvp_problems::workloads::{canonical, render, Group, Options, Report};
 
 impl From<Workload> for Group {
@@ -29,7 +30,25 @@ pub fn measure(args: &BenchArgs) -> Result<Report> {
     let opts = Options {
         quick: args.quick,
         only: args.only.iter().map(|&w| w.into()).collect(),
+        dtypes: args
+            .dtype
+            .iter()
+            .map(|d| match d {
+                DTypeArg::F32 => DType::F32,
+                DTypeArg::F64 => DType::F64,
+            })
+            .collect(),
+        mlp_seed: args.seed,
     };
+    if !args.dtype.is_empty()
+        && !args.dtype.contains(&DTypeArg::F64)
+        && !args.only.is_empty()
+        && !args.only.contains(&Workload::Mlp)
+    {
+        anyhow::bail!(
+            "no workload to run: tiny and rosen are f64 workloads (only the MLP runs in f32)"
+        );
+    }
     Ok(canonical(&opts)?)
 }
 

@@ -129,7 +129,7 @@ pub fn tour(args: &DemoArgs) -> Result<DemoReport> {
     let spec_example = spec_example_tour()?;
     let big = if args.quick { 10_000 } else { 1_000_000 };
     let rosenbrock = rosen_tour(big)?;
-    let solve = solve_tour(1000)?;
+    let solve = solve_tour(1000, args.seed)?;
     let (spectrum, plot) = spectrum_tour(args, 1000)?;
     Ok(DemoReport {
         spec_example,
@@ -238,14 +238,14 @@ fn rosen_tour(n: usize) -> Result<RosenbrockTour> {
     })
 }
 
-fn solve_tour(n: usize) -> Result<MinimizeReport> {
+fn solve_tour(n: usize, seed: u64) -> Result<MinimizeReport> {
     let margs = MinimizeArgs {
         target: target("extended-rosenbrock", n),
         method: MethodArg::TrCg,
         gtol: None,
         max_iters: 1000,
         time_limit: None,
-        seed: 0,
+        seed,
         quiet: true,
         progress: false,
     };
@@ -266,7 +266,7 @@ fn spectrum_tour(args: &DemoArgs, n: usize) -> Result<(SpectrumTour, String)> {
         sigma: None,
         grid: 400,
         plot: None,
-        seed: 0,
+        seed: args.seed,
     };
     let t = Target::open(&sargs.target)?;
     let mut report = spectrum::analyse::<f64>(&t, &sargs)?;
