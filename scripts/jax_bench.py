@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The canonical workloads of DESIGN.md section 9 in JAX, for comparison with
-`cargo bench -p hvp --bench canonical`. Same definitions, same points,
+`cargo bench -p hvp-problems --bench canonical` and `hvp bench`. Same definitions, same points,
 medians of interleaved rounds, ratios measured in one run.
 
 Set-up (outside the repository):

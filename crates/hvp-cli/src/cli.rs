@@ -1,6 +1,8 @@
 //! The command line: subcommands, their flags, and help that teaches by
 //! example. Each subcommand's arguments are a struct; the arguments every
-//! function-taking command shares ([`FunctionArgs`]) are flattened in.
+//! function-taking command shares ([`TargetArgs`]: the function as an
+//! expression, a file or a built-in problem, and the point) are flattened
+//! in.
 //!
 //! ```
 //! use clap::Parser;
@@ -17,6 +19,7 @@ Examples:
   hvp eval --expr 'x^2*y + sin(y)' --at x=1.5,y=-0.7 --dir x=0.3,y=1.1
   hvp eval --file rosenbrock.hvp --at x=-1.2 --all-modes --hessian
   hvp check --expr 'sum(tanh(x) * x)' --at 'x=[0.1, -0.4, 0.9]'
+  hvp eval --problem rosenbrock --json
   hvp minimize --problem extended-rosenbrock --n 1000 --method tr-lanczos
   hvp spectrum --expr 'input x[10]; 0.5*sum(range(1, 11)*x^2)' --at x=1 --plot density.svg
   hvp demo
@@ -36,19 +39,29 @@ Examples:
   # inputs from files, single precision, a seeded random direction
   hvp eval --file model.hvp --at w=@w.npy,X=@data.csv --dtype f32 --seed 7
 
+  # a built-in problem (hvp problems lists them) at its standard start, its dense Hessian
+  hvp eval --problem rosenbrock --hessian
+
+  # a 1000-variable problem at x = 0.5 everywhere, along v = 1 everywhere
+  hvp eval --problem extended-rosenbrock --n 1000 --at x=0.5 --dir x=1 --json
+
 Values (--at, --dir): numbers (x=1.5), arrays (x=[1,2,3], A=[[1,2],[3,4]]),
 range(1, 11), linspace(0, 1, 5), fills of a declared shape (x=-1.2), and files
-(x=@x.npy, x=@x.csv). Repeat the flag or separate pairs with commas.";
+(x=@x.npy, x=@x.csv). Repeat the flag or separate pairs with commas. A
+problem's variables are one vector named x. Without --dir, v has seeded
+standard normal entries (--seed).";
 
 const CHECK_EXAMPLES: &str = "\
 Examples:
   hvp check --expr 'x^2*y + sin(y)' --at x=1.5,y=-0.7
   hvp check --expr 'logsumexp(A @ w)' --at 'A=[[1,2],[3,4],[5,6]],w=[0.1,-0.2]' --json
   hvp check --file f.hvp --at x=@x0.npy --mode ror --dtype f32
+  hvp check --problem watson --n 9 --seed 3
 
 Checks: the value and gradient are finite; the operator is symmetric
 (uᵀHv = vᵀHu); every AD mode agrees with the others; and central differences
-of the gradient agree with Hv. Exit status 1 when any check fails.";
+of the gradient agree with Hv, along random directions drawn with --seed.
+Exit status 1 when any check fails.";
 
 const FUNCTIONS_EXAMPLES: &str = "\
 Examples:
@@ -59,7 +72,9 @@ const PROBLEMS_EXAMPLES: &str = "\
 Examples:
   hvp problems
   hvp problems --json | jq '.[] | select(.f_star == 0) | .name'
-  hvp minimize --problem watson --n 9";
+  hvp minimize --problem watson --n 9
+  hvp eval --problem rosenbrock --hessian
+  hvp check --problem helical-valley";
 
 const MINIMIZE_EXAMPLES: &str = "\
 Examples:
@@ -100,18 +115,23 @@ Examples:
   hvp bench --quick
   hvp bench --only rosen
   hvp bench --only mlp --json > mlp.json
+  hvp bench --only mlp --dtype f32 --seed 7
 
 Workloads: 'tiny' (the specification's example, latency per call), 'rosen'
 (chained Rosenbrock n = 10^3, 10^5, 10^6: f, ∇f, HVP in each AD mode, prepared
 apply, a hand-written gradient), 'mlp' (784-256-256-10 tanh MLP, softmax
 cross-entropy, batch 256, f64 and f32). Each is timed in interleaved rounds;
-times are medians, ratios are to the gradient measured in the same run. Build
-with --release: debug timings mean nothing.";
+times are medians, ratios are to the gradient measured in the same run. Then
+the peak heap growth of each program's first call on a fresh function (graph,
+plan, workspace, outputs) and its ratio to the gradient's. The same workloads
+and harness as `cargo bench -p hvp-problems --bench canonical`. Build with
+--release: debug timings mean nothing.";
 
 const DEMO_EXAMPLES: &str = "\
 Examples:
   hvp demo
   hvp demo --out-dir /tmp
+  hvp demo --quick --json > tour.json
   cargo run --release -p hvp-cli -- demo";
 
 /// `hvp`: Hessian-vector products, gradients and checks of functions
@@ -122,9 +142,10 @@ Examples:
     version,
     about = "Hessian-vector products, gradients and checks for functions written as expressions",
     long_about = "Hessian-vector products, gradients and checks for functions written as expressions.\n\n\
-Write f as an expression over named inputs (--expr) or in a file (--file); give\n\
-the point with --at and a direction with --dir. Every derivative is computed by\n\
-automatic differentiation of the traced expression.",
+Write f as an expression over named inputs (--expr) or in a file (--file), or\n\
+pick a built-in test problem (--problem, listed by `hvp problems`); give the\n\
+point with --at and a direction with --dir. Every derivative is computed by\n\
+automatic differentiation of the traced function.",
     after_help = TOP_EXAMPLES,
     propagate_version = true
 )]
@@ -155,46 +176,14 @@ pub enum Command {
     /// List the built-in test problems (--problem NAME)
     #[command(after_help = PROBLEMS_EXAMPLES)]
     Problems(ProblemsArgs),
-    /// Time the canonical workloads: f, ∇f and HVPs with their ratios
+    /// Time the canonical workloads: f, ∇f and HVPs with their ratios, and
+    /// their peak memory
     #[command(after_help = BENCH_EXAMPLES)]
     Bench(BenchArgs),
     /// A short tour: the specification's example, a 10^6-variable HVP, a
     /// Newton solve and a spectrum plot
     #[command(after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),
-}
-
-/// The function and the point, shared by every command that takes a
-/// function.
-#[derive(Debug, Args)]
-pub struct FunctionArgs {
-    /// The function as an expression, e.g. 'x^2*y + sin(y)'; several
-    /// statements are separated by ';'
-    #[arg(
-        long,
-        short = 'e',
-        value_name = "EXPR",
-        conflicts_with = "file",
-        required_unless_present = "file",
-        allow_hyphen_values = true
-    )]
-    pub expr: Option<String>,
-    /// A file holding the function: declarations, let bindings and comments;
-    /// its last expression is f
-    #[arg(long, short = 'f', value_name = "FILE")]
-    pub file: Option<PathBuf>,
-    /// The point: NAME=VALUE pairs separated by commas (repeatable)
-    #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
-    pub at: Vec<String>,
-    /// The floating-point type to compute in
-    #[arg(long, value_enum, default_value_t = DTypeArg::F64)]
-    pub dtype: DTypeArg,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
-    /// Significant digits in text output (default 12 for f64, 7 for f32)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=17))]
-    pub digits: Option<u8>,
 }
 
 /// The floating-point types.
@@ -253,7 +242,7 @@ impl From<ModeArg> for hvp::HvpMode {
 pub struct EvalArgs {
     /// The function and point.
     #[command(flatten)]
-    pub function: FunctionArgs,
+    pub target: TargetArgs,
     /// The direction v: NAME=VALUE pairs like --at (repeatable); omitted, a
     /// seeded random direction with standard normal entries
     #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
@@ -280,7 +269,7 @@ pub struct EvalArgs {
 pub struct CheckArgs {
     /// The function and point.
     #[command(flatten)]
-    pub function: FunctionArgs,
+    pub target: TargetArgs,
     /// The mode of the operator under test
     #[arg(long, value_enum, default_value_t = ModeArg::For)]
     pub mode: ModeArg,
@@ -298,10 +287,11 @@ pub struct FunctionsArgs {
 }
 
 /// The function as an expression, a file or a built-in problem, and the
-/// point: shared by `minimize` and `spectrum`.
+/// point: shared by `eval`, `check`, `minimize` and `spectrum`.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// The function as an expression, e.g. 'sum((x - 1)^2)'
+    /// The function as an expression, e.g. 'x^2*y + sin(y)'; several
+    /// statements are separated by ';'
     #[arg(
         long,
         short = 'e',
@@ -311,7 +301,8 @@ pub struct TargetArgs {
         allow_hyphen_values = true
     )]
     pub expr: Option<String>,
-    /// A file holding the function (its last expression is f)
+    /// A file holding the function: declarations, let bindings and comments;
+    /// its last expression is f
     #[arg(long, short = 'f', value_name = "FILE", conflicts_with = "problem")]
     pub file: Option<PathBuf>,
     /// A built-in test problem by name (see `hvp problems`)
@@ -320,8 +311,9 @@ pub struct TargetArgs {
     /// The number of variables of --problem (its default when omitted)
     #[arg(long, value_name = "N", requires = "problem")]
     pub n: Option<usize>,
-    /// The point: NAME=VALUE pairs (repeatable); for --problem the variable
-    /// is x (x=0.5 fills it); omitted, the problem's standard start
+    /// The point: NAME=VALUE pairs separated by commas (repeatable); for
+    /// --problem the variable is x (x=0.5 fills it, x=@x0.npy reads it);
+    /// omitted, the problem's standard start
     #[arg(long, value_name = "NAME=VALUE,...", allow_hyphen_values = true)]
     pub at: Vec<String>,
     /// The floating-point type to compute in
@@ -333,20 +325,6 @@ pub struct TargetArgs {
     /// Significant digits in text output (default 12 for f64, 7 for f32)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=17))]
     pub digits: Option<u8>,
-}
-
-impl TargetArgs {
-    /// The expression or file part as the [`FunctionArgs`] of `eval`.
-    pub fn function_args(&self) -> FunctionArgs {
-        FunctionArgs {
-            expr: self.expr.clone(),
-            file: self.file.clone(),
-            at: self.at.clone(),
-            dtype: self.dtype,
-            json: self.json,
-            digits: self.digits,
-        }
-    }
 }
 
 /// The minimization methods.
@@ -489,6 +467,14 @@ pub struct BenchArgs {
     /// Run only these workloads (repeatable or comma-separated)
     #[arg(long, value_enum, value_delimiter = ',')]
     pub only: Vec<Workload>,
+    /// Run only these precisions (tiny and rosen are f64 workloads; the MLP
+    /// runs in each)
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub dtype: Vec<DTypeArg>,
+    /// Seed of the MLP's random data and direction (42, the default, is the
+    /// canonical data that earlier figures were measured on)
+    #[arg(long, default_value_t = hvp_problems::workloads::MLP_SEED)]
+    pub seed: u64,
     /// Print one JSON object instead of text
     #[arg(long)]
     pub json: bool,
@@ -497,10 +483,16 @@ pub struct BenchArgs {
 /// `hvp demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// Print one JSON object (every part's measurements) instead of text
+    #[arg(long)]
+    pub json: bool,
     /// Where to write hvp-demo-spectrum.svg
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
     /// Smaller sizes (10^4 instead of 10^6 variables): for unoptimized builds
     #[arg(long)]
     pub quick: bool,
+    /// Seed of the spectrum's random probes and the solver's saddle probe
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }

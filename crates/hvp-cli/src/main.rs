@@ -3,6 +3,11 @@
 
 use std::process::ExitCode;
 
+// Forwards to the system allocator; counts bytes only while `hvp bench`
+// measures a program's peak heap growth.
+#[global_allocator]
+static GLOBAL: hvp_problems::measure::CountingAlloc = hvp_problems::measure::CountingAlloc;
+
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let worker = std::thread::Builder::new()

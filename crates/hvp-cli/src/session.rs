@@ -7,12 +7,12 @@
 //! use hvp_cli::{cli::{Cli, Command}, session::Session};
 //! let cli = Cli::try_parse_from(["hvp", "eval", "-e", "x^2*y + sin(y)", "--at", "x=1.5,y=-0.7"]).unwrap();
 //! let Command::Eval(args) = cli.command else { unreachable!() };
-//! let s = Session::open(&args.function).unwrap();
+//! let s = Session::open(&args.target).unwrap();
 //! assert_eq!(s.function().num_params(), 2);
 //! assert_eq!(s.point::<f64>(), vec![1.5, -0.7]);
 //! ```
 
-use crate::cli::FunctionArgs;
+use crate::cli::TargetArgs;
 use crate::expr::lower::{lower, InputSlot, Lowered};
 use crate::expr::names::{inputs, InputDecl};
 use crate::expr::{ast, parse, SourceError};
@@ -50,8 +50,9 @@ pub fn assignments(flag: &str, args: &[String]) -> Result<Vec<Assignment>, Sourc
 }
 
 impl Session {
-    /// Reads, parses and traces the function of `args` at its point.
-    pub fn open(args: &FunctionArgs) -> Result<Session> {
+    /// Reads, parses and traces the function of `args` (its `--expr` or
+    /// `--file`) at its point.
+    pub fn open(args: &TargetArgs) -> Result<Session> {
         let (name, text) = match (&args.expr, &args.file) {
             (Some(e), _) => ("<expr>".to_string(), e.clone()),
             (None, Some(path)) => {
@@ -59,7 +60,7 @@ impl Session {
                     .with_context(|| format!("cannot read the file '{}'", path.display()))?;
                 (path.display().to_string(), text)
             }
-            (None, None) => anyhow::bail!("give the function with --expr or --file"),
+            (None, None) => anyhow::bail!("give the function with --expr, --file or --problem"),
         };
         let err = |d| SourceError::new(name.clone(), text.clone(), d);
         let program = parse(&text).map_err(err)?;

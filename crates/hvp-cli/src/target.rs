@@ -1,6 +1,8 @@
-//! The function a `minimize` or `spectrum` run works on: an expression or
-//! file (through a [`Session`]) or a built-in test problem of
-//! [`hvp_problems`], with its point.
+//! The function every function-taking command (`eval`, `check`,
+//! `minimize`, `spectrum`) works on: an expression or file (through a
+//! [`Session`]) or a built-in test problem of [`hvp_problems`], with its
+//! point (`--at`, or the problem's standard start) and, for `eval`, a
+//! direction (`--dir`, or seeded standard normal entries).
 //!
 //! ```
 //! use clap::Parser;
@@ -10,17 +12,21 @@
 //! let t = Target::open(&args.target).unwrap();
 //! assert_eq!(t.params(), vec![-1.2, 1.0]);
 //! assert_eq!(t.f_star(), Some(0.0));
+//! let (v, _) = t.direction::<f64>(&[], 0).unwrap(); // seeded, random
+//! assert_eq!(v.len(), 2);
 //! ```
 
 use crate::cli::TargetArgs;
 use crate::expr::ast::InputKind;
+use crate::expr::builtins::closest;
+use crate::expr::lower::{InputSlot, MAX_ELEMENTS};
 use crate::expr::names::InputDecl;
 use crate::expr::Span;
-use crate::inputs::{resolve_point, Program};
+use crate::inputs::{resolve_direction, resolve_point, Assignment, DirectionSource, Program};
 use crate::session::{assignments, Session};
 use anyhow::{Context, Result};
 use hvp::{Function, Real};
-use hvp_problems::Problem;
+use hvp_problems::{Problem, ProblemError};
 
 /// Where the function comes from.
 #[derive(Debug)]
@@ -33,6 +39,8 @@ pub enum Source {
         problem: Box<Problem>,
         /// Its objective.
         function: Box<Function>,
+        /// Its inputs: the variables `x`, then any fixed data.
+        slots: Vec<InputSlot>,
         /// The variables of the point.
         x: Vec<f64>,
         /// Whether `x` came from `--at` (otherwise the standard start).
@@ -47,19 +55,69 @@ pub struct Target {
     pub source: Source,
 }
 
+/// A problem's name that is not in the catalog, with the closest names.
+fn unknown_problem(name: &str) -> anyhow::Error {
+    let names: Vec<&'static str> = hvp_problems::all().iter().map(|s| s.name).collect();
+    let hint = match closest(name, names.iter().copied()) {
+        Some(s) => format!("did you mean '{s}'? "),
+        None => String::new(),
+    };
+    anyhow::anyhow!(
+        "unknown problem '{name}'; {hint}`hvp problems` lists the {} built-in problems",
+        names.len()
+    )
+}
+
 impl Target {
     /// Reads or builds the function of `args` at its point.
     pub fn open(args: &TargetArgs) -> Result<Target> {
         let Some(name) = &args.problem else {
-            let s = Session::open(&args.function_args())?;
+            if let Some(n) = args.n {
+                anyhow::bail!(
+                    "--n {n} sizes a built-in problem (--problem NAME); an expression's shapes \
+                     come from its declarations (input x[{n}]) or from --at"
+                );
+            }
+            let s = Session::open(args)?;
             return Ok(Target {
                 source: Source::Expr(Box::new(s)),
             });
         };
-        let problem = hvp_problems::by_name(name, args.n).map_err(anyhow::Error::msg)?;
+        let Some(spec) = hvp_problems::all().into_iter().find(|s| s.name == *name) else {
+            return Err(unknown_problem(name));
+        };
+        // Refused before anything is allocated: a huge --n would otherwise
+        // abort on a failed allocation.
+        let n = args.n.unwrap_or(spec.default_n);
+        let data = spec.data_len(n, spec.m_rule.default_m(n));
+        if n.saturating_add(data) > MAX_ELEMENTS {
+            let what = if data > 0 {
+                format!("{n} variables and {data} data values")
+            } else {
+                format!("{n} variables")
+            };
+            anyhow::bail!(
+                "--n {n} is too large: {name} would hold {what} (at most {MAX_ELEMENTS} in all)"
+            );
+        }
+        let problem = match spec.problem(Some(n)) {
+            Ok(p) => p,
+            Err(ProblemError::UnknownName { .. }) => return Err(unknown_problem(name)),
+            Err(e) => return Err(anyhow::Error::msg(e.to_string())),
+        };
         let function = problem
             .function()
             .with_context(|| format!("tracing the problem {name}"))?;
+        let slots = problem
+            .input_names()
+            .iter()
+            .zip(function.specs())
+            .map(|(n, s)| InputSlot {
+                name: n.to_string(),
+                shape: s.shape.dims().to_vec(),
+                differentiable: s.differentiable,
+            })
+            .collect();
         let at = assignments("--at", &args.at)?;
         let (x, given) = if at.is_empty() {
             (problem.x0.clone(), false)
@@ -85,6 +143,7 @@ impl Target {
             source: Source::Problem {
                 problem: Box::new(problem),
                 function: Box::new(function),
+                slots,
                 x,
                 given,
             },
@@ -105,13 +164,31 @@ impl Target {
     }
 
     /// The full point the function's methods take: the variables, then any
-    /// fixed data.
+    /// fixed data (and an expression's constant arrays).
     pub fn full_point<T: Real>(&self) -> Vec<T> {
         match &self.source {
             Source::Expr(s) => s.point(),
             Source::Problem { problem, x, .. } => {
                 problem.point(x).iter().map(|&v| T::from_f64(v)).collect()
             }
+        }
+    }
+
+    /// The inputs in order: names, shapes, and whether each is
+    /// differentiated (a problem's variables are one vector `x`).
+    pub fn slots(&self) -> &[InputSlot] {
+        match &self.source {
+            Source::Expr(s) => &s.slots,
+            Source::Problem { slots, .. } => slots,
+        }
+    }
+
+    /// Every input's values at the point, flat, in the order of
+    /// [`Target::slots`].
+    pub fn input_values(&self) -> Vec<f64> {
+        match &self.source {
+            Source::Expr(s) => s.values.iter().flat_map(|a| a.iter().copied()).collect(),
+            Source::Problem { problem, x, .. } => problem.point(x),
         }
     }
 
@@ -129,6 +206,21 @@ impl Target {
         }
     }
 
+    /// A direction over the variables, flat: from `--dir` assignments, or
+    /// standard normal entries drawn with `seed` when there are none.
+    pub fn direction<T: Real>(
+        &self,
+        dir: &[Assignment],
+        seed: u64,
+    ) -> Result<(Vec<T>, DirectionSource)> {
+        let (arrays, source) = resolve_direction(self.slots(), dir, seed)?;
+        let v = arrays
+            .iter()
+            .flat_map(|a| a.iter().map(|&v| T::from_f64(v)))
+            .collect();
+        Ok((v, source))
+    }
+
     /// The known minimal value, for problems that have one.
     pub fn f_star(&self) -> Option<f64> {
         match &self.source {
@@ -142,6 +234,21 @@ impl Target {
         match &self.source {
             Source::Expr(s) => s.describe(),
             Source::Problem { problem, .. } => problem.name.to_string(),
+        }
+    }
+
+    /// The first line of a report about f: `f(x, y) = EXPR`, `f(x) from
+    /// FILE`, or `NAME (n = N): DESCRIPTION` for a problem.
+    pub fn header(&self) -> String {
+        match &self.source {
+            Source::Expr(s) if s.name == "<expr>" => {
+                format!("f({}) = {}", s.signature(), s.describe())
+            }
+            Source::Expr(s) => format!("f({}) from {}", s.signature(), s.name),
+            Source::Problem { problem, .. } => format!(
+                "{} (n = {}): {}",
+                problem.name, problem.n, problem.description
+            ),
         }
     }
 
@@ -164,6 +271,37 @@ impl Target {
             Source::Expr(_) => "--at",
             Source::Problem { given: true, .. } => "--at",
             Source::Problem { given: false, .. } => "the standard start",
+        }
+    }
+
+    /// The point's pieces to print: every input of an expression; a
+    /// problem's variables (its fixed data is summarized by
+    /// [`Target::data_summary`]).
+    pub fn point_pieces(&self) -> Vec<(&str, &[f64], &[usize])> {
+        match &self.source {
+            Source::Expr(s) => s.point_pieces(),
+            Source::Problem { slots, x, .. } => {
+                vec![(
+                    slots[0].name.as_str(),
+                    x.as_slice(),
+                    slots[0].shape.as_slice(),
+                )]
+            }
+        }
+    }
+
+    /// A problem's fixed data in a line (`features [100, 10], labels
+    /// [100]`), if it has any.
+    pub fn data_summary(&self) -> Option<String> {
+        match &self.source {
+            Source::Problem { slots, .. } if slots.len() > 1 => Some(
+                slots[1..]
+                    .iter()
+                    .map(|s| format!("{} {:?}", s.name, s.shape))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            _ => None,
         }
     }
 

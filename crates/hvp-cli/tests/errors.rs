@@ -357,3 +357,41 @@ fn usage_errors_also_exit_2() {
     );
     fails(&["frobnicate"], &["unrecognized subcommand"]);
 }
+
+#[test]
+fn every_function_command_refuses_bad_input_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.hvp");
+    let missing = missing.to_str().unwrap();
+    // One case of each kind of the table above, through every command that
+    // takes a function: they share the front half, so each must give the
+    // same clear message and exit status 2.
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["-e", "x^2*y +", "--at", "x=1,y=2"],
+            "expected a value, found end of input",
+        ),
+        (&["-e", "sine(x)", "--at", "x=1"], "did you mean 'sin'?"),
+        (
+            &["-e", "sum(x + y)", "--at", "x=[1,2],y=[1,2,3]"],
+            "cannot be broadcast together",
+        ),
+        (&["--file", missing], "cannot read the file"),
+        (
+            &["-e", "sum(x^2)", "--at", "x=[1, nan]"],
+            "non-finite number",
+        ),
+        (
+            &["-e", "x^2*y", "--at", "x=1,z=2"],
+            "'z' is not an input of f",
+        ),
+        (&["--problem", "rosenbrok"], "did you mean 'rosenbrock'?"),
+    ];
+    for sub in ["eval", "check", "minimize", "spectrum"] {
+        for (args, needle) in cases {
+            let mut all = vec![sub];
+            all.extend_from_slice(args);
+            fails(&all, &[needle]);
+        }
+    }
+}

@@ -13,6 +13,11 @@ fn each_subcommand_shows_real_invocations() {
             .success()
             .stdout(predicate::str::contains("Examples:"))
             .stdout(predicate::str::contains(format!("hvp {sub} --expr")))
+            .stdout(predicate::str::contains(format!("hvp {sub} --problem")))
+            .stdout(predicate::str::contains("--problem <NAME>"))
+            .stdout(predicate::str::contains("--json"))
+            .stdout(predicate::str::contains("--dtype <DTYPE>"))
+            .stdout(predicate::str::contains("--seed <SEED>"))
             .stdout(predicate::str::contains("--at <NAME=VALUE,...>"));
     }
     hvp(&["eval", "--help"])
@@ -43,6 +48,24 @@ fn the_examples_in_the_help_run() {
     ])
     .assert()
     .success();
+    for args in [
+        &["eval", "--problem", "rosenbrock", "--hessian"][..],
+        &[
+            "eval",
+            "--problem",
+            "extended-rosenbrock",
+            "--n",
+            "1000",
+            "--at",
+            "x=0.5",
+            "--dir",
+            "x=1",
+            "--json",
+        ],
+        &["check", "--problem", "watson", "--n", "9", "--seed", "3"],
+    ] {
+        hvp(args).assert().success();
+    }
     hvp(&[
         "check",
         "--expr",
@@ -53,6 +76,35 @@ fn the_examples_in_the_help_run() {
     ])
     .assert()
     .success();
+}
+
+#[test]
+fn every_subcommand_has_json_and_examples() {
+    for sub in [
+        "eval",
+        "check",
+        "minimize",
+        "spectrum",
+        "problems",
+        "functions",
+        "bench",
+        "demo",
+    ] {
+        hvp(&[sub, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("--json"))
+            .stdout(predicate::str::contains("Examples:"));
+    }
+    // Where randomness is involved, a seed; where f is computed, a dtype.
+    for sub in ["eval", "check", "minimize", "spectrum"] {
+        hvp(&[sub, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("--seed <SEED>"))
+            .stdout(predicate::str::contains("--dtype <DTYPE>"))
+            .stdout(predicate::str::contains("--problem <NAME>"));
+    }
 }
 
 #[test]

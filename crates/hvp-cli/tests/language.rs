@@ -14,7 +14,7 @@ fn eval(src: &str, at: &str) -> (f64, Vec<f64>) {
     let Command::Eval(a) = Cli::try_parse_from(args).unwrap().command else {
         unreachable!()
     };
-    let s = Session::open(&a.function).unwrap_or_else(|e| panic!("{src}: {e:#}"));
+    let s = Session::open(&a.target).unwrap_or_else(|e| panic!("{src}: {e:#}"));
     let f = s.function();
     let x = s.point::<f64>();
     let (v, g) = f.value_and_grad(&x).unwrap();
@@ -26,7 +26,7 @@ fn error(src: &str, at: &str) -> String {
     let Command::Eval(a) = Cli::try_parse_from(args).unwrap().command else {
         unreachable!()
     };
-    format!("{:#}", Session::open(&a.function).unwrap_err())
+    format!("{:#}", Session::open(&a.target).unwrap_err())
 }
 
 fn near(a: f64, b: f64) -> bool {

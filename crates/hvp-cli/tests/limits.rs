@@ -79,3 +79,50 @@ fn large_arrays_are_summarized_in_text() {
     .success()
     .stdout(predicate::str::contains("x = [2, 2, 2, ..., 2, 2, 2]"));
 }
+
+#[test]
+fn huge_problem_sizes_are_refused_before_allocating() {
+    for (args, msg) in [
+        (
+            &[
+                "eval",
+                "--problem",
+                "extended-rosenbrock",
+                "--n",
+                "100000000000",
+            ][..],
+            "--n 100000000000 is too large: extended-rosenbrock would hold 100000000000 variables",
+        ),
+        (
+            &[
+                "minimize",
+                "--problem",
+                "logistic-regression",
+                "--n",
+                "100000",
+            ],
+            "100000 variables and 100001000000 data values",
+        ),
+        (
+            &[
+                "spectrum",
+                "--problem",
+                "chained-rosenbrock",
+                "--n",
+                "18446744073709551615",
+            ],
+            "is too large",
+        ),
+        (
+            &["check", "--problem", "watson", "--n", "0"],
+            "n = 0 is not allowed",
+        ),
+    ] {
+        hvp(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(msg))
+            .stderr(predicate::str::contains("panicked").not())
+            .stderr(predicate::str::contains("memory allocation").not());
+    }
+}

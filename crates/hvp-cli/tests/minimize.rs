@@ -151,7 +151,7 @@ fn bad_input_is_a_clear_error_with_exit_2() {
     let cases: [(&[&str], &str); 7] = [
         (
             &["minimize", "--problem", "no-such"],
-            "unknown problem \"no-such\"",
+            "unknown problem 'no-such'",
         ),
         (
             &["minimize", "--problem", "rosenbrock", "--method", "bfgs"],

@@ -2,6 +2,7 @@
 //! L2-regularized logistic regression on seeded synthetic data.
 
 use crate::ops::interleave;
+use crate::rng::SplitMix64;
 use crate::{Dims, Entry, Form, Known, MRule, NRule, Problem, ProblemError, ProblemSpec};
 use hvp::{CmpOp, Tensor};
 use std::sync::Arc;
@@ -119,32 +120,6 @@ fn smooth_softplus(u: &Tensor) -> Tensor {
     pos.select(&right, &left)
 }
 
-/// SplitMix64: a tiny, fully specified generator, so the data set is defined
-/// by this file alone (no dependence on a random-number crate's stream).
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `(0, 1)`: 53 random bits, offset by half a step so neither
-    /// end is reached (the logarithm of Box–Muller stays finite).
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    /// A standard normal by Box–Muller (one draw per pair of uniforms).
-    fn normal(&mut self) -> f64 {
-        let (u1, u2) = (self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-}
-
 /// An L2-regularized logistic regression with `n` weights on `examples`
 /// seeded synthetic examples:
 /// `f(w) = (1/N) Σᵢ ln(1 + exp(−yᵢ aᵢᵀw)) + (λ/2)‖w‖²`.
@@ -198,7 +173,7 @@ pub fn logistic_regression(
         });
     }
     let mut rng = SplitMix64(seed);
-    let g: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+    let g: Vec<f64> = (0..n).map(|_| rng.normal_open()).collect();
     let norm = g
         .iter()
         .map(|v| v * v)
@@ -206,13 +181,13 @@ pub fn logistic_regression(
         .sqrt()
         .max(f64::MIN_POSITIVE);
     let planted: Vec<f64> = g.iter().map(|v| 2.0 * v / norm).collect();
-    let mut packed: Vec<f64> = (0..examples * n).map(|_| rng.normal()).collect();
+    let mut packed: Vec<f64> = (0..examples * n).map(|_| rng.normal_open()).collect();
     let labels: Vec<f64> = (0..examples)
         .map(|i| {
             let row = &packed[i * n..(i + 1) * n];
             let z: f64 = row.iter().zip(&planted).map(|(a, w)| a * w).sum();
             let p = 1.0 / (1.0 + (-z).exp());
-            if rng.uniform() < p {
+            if rng.uniform_open() < p {
                 1.0
             } else {
                 -1.0

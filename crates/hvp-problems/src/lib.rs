@@ -27,14 +27,22 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The canonical benchmark workloads of DESIGN.md §9 and the harness that
+//! measures them (interleaved timing rounds, peak heap growth) live here
+//! too, in [`workloads`] and [`measure`], shared by the `canonical` bench
+//! and `hvp bench`.
+//!
 //! Problems with fixed data (only the logistic regression so far) take that
 //! data as a non-differentiated input of the traced function: call its
 //! methods at [`Problem::point`]`(x)` (which is `x` itself for every other
 //! problem); gradients and directions still have length `n`.
 
 mod extra;
+pub mod measure;
 mod mgh;
 mod ops;
+mod rng;
+pub mod workloads;
 
 pub use extra::logistic_regression;
 
@@ -312,6 +320,26 @@ pub struct ProblemSpec {
 }
 
 impl ProblemSpec {
+    /// How many fixed data values an instance with `n` variables and `m`
+    /// residuals (examples) carries besides its variables: `m·n + m` for
+    /// the logistic regression (features and labels), 0 for every other
+    /// problem. Known before the instance is built, so a caller can refuse
+    /// sizes that would not fit in memory.
+    ///
+    /// ```
+    /// let specs = hvp_problems::all();
+    /// let spec = |name| specs.iter().find(|s| s.name == name).unwrap();
+    /// assert_eq!(spec("logistic-regression").data_len(10, 100), 1100);
+    /// assert_eq!(spec("watson").data_len(9, 31), 0);
+    /// ```
+    pub fn data_len(&self, n: usize, m: usize) -> usize {
+        if self.name == extra::LOGISTIC_NAME {
+            m.saturating_mul(n).saturating_add(m)
+        } else {
+            0
+        }
+    }
+
     /// The instance with `n` variables (the default when `None`) and the
     /// default `m`.
     pub fn problem(&self, n: Option<usize>) -> Result<Problem, ProblemError> {
@@ -449,6 +477,16 @@ impl Problem {
         let mut p = x.to_vec();
         p.extend_from_slice(self.data());
         p
+    }
+
+    /// The names of the inputs of [`Problem::function`], in order: `x` (the
+    /// variables), then any fixed data (`features` and `labels` for the
+    /// logistic regression).
+    pub fn input_names(&self) -> &'static [&'static str] {
+        match &self.form {
+            Form::LeastSquares(_) => &["x"],
+            Form::Logistic(_) => &["x", "features", "labels"],
+        }
     }
 
     /// The input specs of [`Problem::function`]: the variables (a vector of

@@ -7,9 +7,9 @@
 //! finite-difference operator is held to its mode's difference tolerance.
 
 use crate::cli::{CheckArgs, DTypeArg};
-use crate::commands::eval::InputInfo;
+use crate::commands::eval::{InputInfo, ProblemInfo};
 use crate::output::{fmt_num, print_json, print_text};
-use crate::session::Session;
+use crate::target::Target;
 use anyhow::{Context, Result};
 use hvp::{Float, HessianOperator, HvpMode, Real, SelfCheck};
 use serde::Serialize;
@@ -41,8 +41,11 @@ impl From<SelfCheck> for CheckResult {
 /// What `hvp check` reports (also its JSON form).
 #[derive(Debug, Serialize)]
 pub struct CheckReport {
-    /// The expression (or `f from FILE`).
+    /// The expression (or `f from FILE`, or the problem's name).
     pub expression: String,
+    /// The built-in problem, with `--problem`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<ProblemInfo>,
     /// `f32` or `f64`.
     pub dtype: &'static str,
     /// The inputs in order.
@@ -59,12 +62,12 @@ pub struct CheckReport {
 
 /// Runs `hvp check`; returns 0 when every check passes, 1 otherwise.
 pub fn run(args: &CheckArgs) -> Result<u8> {
-    let s = Session::open(&args.function)?;
-    let report = match args.function.dtype {
-        DTypeArg::F32 => checks::<f32>(&s, args)?,
-        DTypeArg::F64 => checks::<f64>(&s, args)?,
+    let t = Target::open(&args.target)?;
+    let report = match args.target.dtype {
+        DTypeArg::F32 => checks::<f32>(&t, args)?,
+        DTypeArg::F64 => checks::<f64>(&t, args)?,
     };
-    if args.function.json {
+    if args.target.json {
         print_json(&report)?;
     } else {
         print_text(&render(&report))?;
@@ -77,9 +80,9 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
 }
 
 /// Runs the checks in precision `T`.
-pub fn checks<T: Real>(s: &Session, args: &CheckArgs) -> Result<CheckReport> {
-    let f = s.function();
-    let x: Vec<T> = s.point();
+pub fn checks<T: Real>(t: &Target, args: &CheckArgs) -> Result<CheckReport> {
+    let f = t.function();
+    let x: Vec<T> = t.full_point();
     let mode: HvpMode = args.mode.into();
     let op = HessianOperator::with_mode(f, &x, mode).context("preparing the Hessian operator")?;
     let finite = Float::to_f64(op.value()).is_finite()
@@ -126,9 +129,10 @@ pub fn checks<T: Real>(s: &Session, args: &CheckArgs) -> Result<CheckReport> {
     }
     let passed = checks.iter().all(|c| c.passed);
     Ok(CheckReport {
-        expression: s.describe(),
+        expression: t.describe(),
+        problem: ProblemInfo::of(t),
         dtype: T::DTYPE.name(),
-        inputs: InputInfo::all(s),
+        inputs: InputInfo::all(t),
         mode: mode.name(),
         seed: args.seed,
         checks,
@@ -138,9 +142,13 @@ pub fn checks<T: Real>(s: &Session, args: &CheckArgs) -> Result<CheckReport> {
 
 /// The text form of a report.
 pub fn render(r: &CheckReport) -> String {
+    let what = match &r.problem {
+        Some(p) => format!("{} (n = {}) at {}", p.name, p.n, p.point),
+        None => r.expression.clone(),
+    };
     let mut out = format!(
-        "self-checks of the Hessian of {} ({}, {}, seed {})\n",
-        r.expression, r.mode, r.dtype, r.seed
+        "self-checks of the Hessian of {what} ({}, {}, seed {})\n",
+        r.mode, r.dtype, r.seed
     );
     let w = r
         .checks

@@ -1,14 +1,16 @@
 //! `hvp eval`: f, ∇f, Hv in a chosen mode, vᵀHv; optionally Hv in every
-//! mode with their disagreement, and the dense Hessian.
+//! mode with their disagreement, and the dense Hessian — of an expression,
+//! a file or a built-in problem ([`Target`]).
 //!
 //! The value, gradient and product come from a prepared
 //! [`hvp::HessianOperator`] in the chosen mode; `vᵀHv` from its own derived
 //! program; every mode's product from [`hvp::Function::hvp_with`].
 
 use crate::cli::{DTypeArg, EvalArgs};
-use crate::inputs::{resolve_direction, DirectionSource};
+use crate::inputs::DirectionSource;
 use crate::output::{block, fmt_array, fmt_num, named_values, print_json, print_text};
-use crate::session::{assignments, to_f64, Session};
+use crate::session::{assignments, to_f64};
+use crate::target::{Source, Target};
 use anyhow::{Context, Result};
 use hvp::{Float, HessianOperator, HvpMode, Real};
 use serde::Serialize;
@@ -28,9 +30,9 @@ pub struct InputInfo {
 }
 
 impl InputInfo {
-    /// The inputs of a session.
-    pub fn all(s: &Session) -> Vec<InputInfo> {
-        s.slots
+    /// The inputs of a target's function.
+    pub fn all(t: &Target) -> Vec<InputInfo> {
+        t.slots()
             .iter()
             .map(|i| InputInfo {
                 name: i.name.clone(),
@@ -38,6 +40,34 @@ impl InputInfo {
                 kind: if i.differentiable { "input" } else { "data" },
             })
             .collect()
+    }
+}
+
+/// The built-in problem a report is about.
+#[derive(Debug, Serialize)]
+pub struct ProblemInfo {
+    /// Its name.
+    pub name: &'static str,
+    /// Its number of variables.
+    pub n: usize,
+    /// Its known minimal value, if known.
+    pub f_star: Option<f64>,
+    /// `the standard start` or `--at`.
+    pub point: &'static str,
+}
+
+impl ProblemInfo {
+    /// The problem of `t`, if it is one.
+    pub fn of(t: &Target) -> Option<ProblemInfo> {
+        match &t.source {
+            Source::Problem { problem, .. } => Some(ProblemInfo {
+                name: problem.name,
+                n: problem.n,
+                f_star: problem.f_star,
+                point: t.point_origin(),
+            }),
+            Source::Expr(_) => None,
+        }
     }
 }
 
@@ -56,13 +86,17 @@ pub struct ModeResult {
 /// differentiable inputs in the order of `inputs`, each row-major.
 #[derive(Debug, Serialize)]
 pub struct EvalReport {
-    /// The expression (or `f from FILE`).
+    /// The expression (or `f from FILE`, or the problem's name).
     pub expression: String,
+    /// The built-in problem, with `--problem`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<ProblemInfo>,
     /// `f32` or `f64`.
     pub dtype: &'static str,
     /// The inputs in order.
     pub inputs: Vec<InputInfo>,
-    /// The point: every input, flat.
+    /// The point: every input, flat (a problem's variables, then its fixed
+    /// data, if any).
     pub point: Vec<f64>,
     /// The direction `v`.
     pub direction: Vec<f64>,
@@ -94,23 +128,23 @@ pub struct EvalReport {
 
 /// Runs `hvp eval`; returns the exit status.
 pub fn run(args: &EvalArgs) -> Result<u8> {
-    let s = Session::open(&args.function)?;
+    let t = Target::open(&args.target)?;
     if args.dump_ir {
-        print_text(&format!("{}\n", s.function().graph()))?;
+        print_text(&format!("{}\n", t.function().graph()))?;
         return Ok(crate::EXIT_OK);
     }
-    let report = match args.function.dtype {
-        DTypeArg::F32 => evaluate::<f32>(&s, args)?,
-        DTypeArg::F64 => evaluate::<f64>(&s, args)?,
+    let report = match args.target.dtype {
+        DTypeArg::F32 => evaluate::<f32>(&t, args)?,
+        DTypeArg::F64 => evaluate::<f64>(&t, args)?,
     };
-    if args.function.json {
+    if args.target.json {
         print_json(&report)?;
     } else {
         let digits = args
-            .function
+            .target
             .digits
-            .map_or(crate::default_digits(args.function.dtype), usize::from);
-        print_text(&render(&s, &report, digits))?;
+            .map_or(crate::default_digits(args.target.dtype), usize::from);
+        print_text(&render(&t, &report, digits))?;
     }
     Ok(crate::EXIT_OK)
 }
@@ -133,12 +167,11 @@ pub fn relative_gap(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Computes the report in precision `T`.
-pub fn evaluate<T: Real>(s: &Session, args: &EvalArgs) -> Result<EvalReport> {
-    let f = s.function();
-    let x: Vec<T> = s.point();
+pub fn evaluate<T: Real>(t: &Target, args: &EvalArgs) -> Result<EvalReport> {
+    let f = t.function();
+    let x: Vec<T> = t.full_point();
     let dir = assignments("--dir", &args.dir)?;
-    let (v_arrays, source) = resolve_direction(&s.slots, &dir, args.seed)?;
-    let v: Vec<T> = s.flat(&v_arrays);
+    let (v, source) = t.direction::<T>(&dir, args.seed)?;
     let mode: HvpMode = args.mode.into();
     let op = HessianOperator::with_mode(f, &x, mode).context("evaluating f and its gradient")?;
     let mut hv = vec![T::zero(); f.num_params()];
@@ -197,10 +230,11 @@ pub fn evaluate<T: Real>(s: &Session, args: &EvalArgs) -> Result<EvalReport> {
     };
 
     Ok(EvalReport {
-        expression: s.describe(),
+        expression: t.describe(),
+        problem: ProblemInfo::of(t),
         dtype: T::DTYPE.name(),
-        inputs: InputInfo::all(s),
-        point: s.values.iter().flat_map(|a| a.iter().copied()).collect(),
+        inputs: InputInfo::all(t),
+        point: t.input_values(),
         direction: to_f64(&v),
         direction_source: match source {
             DirectionSource::Given => "given".into(),
@@ -219,31 +253,40 @@ pub fn evaluate<T: Real>(s: &Session, args: &EvalArgs) -> Result<EvalReport> {
 }
 
 /// The text form of a report.
-pub fn render(s: &Session, r: &EvalReport, digits: usize) -> String {
+pub fn render(t: &Target, r: &EvalReport, digits: usize) -> String {
     const W: usize = 10;
     let mut out = String::new();
-    let header = if s.name == "<expr>" {
-        format!("f({}) = {}", s.signature(), r.expression)
-    } else {
-        format!("f({}) from {}", s.signature(), s.name)
+    let split = |flat| -> String {
+        let pieces = t.split(flat);
+        let pieces: Vec<(&str, &[f64], &[usize])> = pieces
+            .iter()
+            .map(|(n, v, s)| (*n, *v, s.as_slice()))
+            .collect();
+        named_values(&pieces, digits)
     };
-    out += &format!("{header}    [{}]\n", r.dtype);
-    out += &block("at", W, &named_values(&s.point_pieces(), digits));
-    out += &block("v", W, &named_values(&s.split(&r.direction), digits));
+    out += &format!("{}    [{}]\n", t.header(), r.dtype);
+    out += &block("at", W, &named_values(&t.point_pieces(), digits));
+    if let Some(p) = &r.problem {
+        out += &block("", W, &format!("({})", p.point));
+    }
+    if let Some(d) = t.data_summary() {
+        out += &block("data", W, &format!("{d} (fixed)"));
+    }
+    out += &block("v", W, &split(&r.direction));
     if r.direction_source != "given" {
         out += &block("", W, &format!("({})", r.direction_source));
     }
     out += "\n";
     out += &block("f", W, &fmt_num(r.value, digits));
-    out += &block("∇f", W, &named_values(&s.split(&r.gradient), digits));
-    out += &block("Hv", W, &named_values(&s.split(&r.hvp), digits));
+    out += &block("∇f", W, &split(&r.gradient));
+    out += &block("Hv", W, &split(&r.hvp));
     out += &block("vᵀHv", W, &fmt_num(r.vhv, digits));
     out += &block("mode", W, r.mode);
     if let Some(modes) = &r.all_modes {
         out += "\nHv in every mode (relative disagreement with the chosen mode):\n";
         let w = modes.iter().map(|m| m.mode.len()).max().unwrap_or(0);
         for m in modes {
-            let vals = named_values(&s.split(&m.hvp), digits);
+            let vals = split(&m.hvp);
             let first = format!(
                 "  {:<w$}  {:>9}  ",
                 m.mode,

@@ -83,7 +83,7 @@ pub fn run(args: &ProblemsArgs) -> Result<u8> {
         );
     }
     out += &format!(
-        "\n{} problems. f* is at the default n. Use one with: hvp minimize --problem NAME [--n N]\n",
+        "\n{} problems. f* is at the default n. Use one with --problem NAME [--n N] in\nhvp eval, check, minimize or spectrum, e.g. hvp eval --problem rosenbrock\n",
         list.len()
     );
     print_text(&out)?;
