@@ -1,6 +1,6 @@
 //! GEMM throughput of the shapes the canonical MLP runs, median of rounds:
 //! `cargo run --release -p hvp-tensor --example gemm_shapes`.
-use hvp_tensor::kernels::{matmul, MatMulDims};
+use hvp_tensor::kernels::{matmul_with, MatMulDims, MatMulOptions};
 use std::time::Instant;
 
 fn main() {
@@ -14,7 +14,12 @@ fn main() {
         (1, 4096, 784, 256, false, false),
         (16, 256, 784, 256, false, false),
     ];
-    for &(batch, m, k, n, tl, tr) in &shapes {
+    let shapes = shapes
+        .iter()
+        .map(|&s| (s, false))
+        .chain([((16, 256, 784, 256, false, false), true)]);
+    for ((batch, m, k, n, tl, tr), shared) in shapes {
+        let opts = MatMulOptions { lhs_shared: shared, ..Default::default() };
         let dims = MatMulDims {
             batch,
             m,
@@ -23,13 +28,13 @@ fn main() {
             transpose_lhs: tl,
             transpose_rhs: tr,
         };
-        let a: Vec<f64> = (0..batch * m * k).map(|i| (i % 7) as f64 * 0.1).collect();
+        let a: Vec<f64> = (0..if shared { 1 } else { batch } * m * k).map(|i| (i % 7) as f64 * 0.1).collect();
         let b: Vec<f64> = (0..batch * k * n).map(|i| (i % 5) as f64 * 0.1).collect();
         let mut c = vec![0.0; batch * m * n];
         let mut t = Vec::new();
         for _ in 0..15 {
             let s = Instant::now();
-            matmul(dims, &a, &b, &mut c);
+            matmul_with(dims, opts, &a, &b, &mut c);
             t.push(s.elapsed().as_secs_f64());
         }
         t.sort_by(f64::total_cmp);

@@ -1,32 +1,18 @@
-//! Per-step timings of one derived program of the canonical MLP, median of
-//! several runs: `cargo run --release -p hvp --example profile_program --
-//! grad|hvp|prepare|apply|apply16 [f32]`. `applyK` is the prepared apply
-//! batched over `K` directions.
-use hvp::{trace, Program, Spec};
+//! Per-step timings of one derived program of the canonical MLP on its
+//! benchmark data, median of 15 runs: `cargo run --release -p hvp-problems
+//! --example profile_program -- grad|hvp|prepare|apply|applyK [f32] [print]`.
+//! `applyK` is the prepared apply batched over `K` directions (its inputs
+//! other than the point are the direction repeated); `print` prints the
+//! graph first.
+use hvp::Program;
 use hvp_exec::Plan;
+use hvp_problems::workloads;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let what = args.get(1).map(String::as_str).unwrap_or("grad");
     let f32 = args.iter().any(|a| a == "f32");
-    let f = trace(
-        |p| {
-            let h1 = (p[6].matmul(&p[0]) + &p[1]).tanh();
-            let h2 = (h1.matmul(&p[2]) + &p[3]).tanh();
-            (h2.matmul(&p[4]) + &p[5]).cross_entropy(&p[7])
-        },
-        &[
-            Spec::matrix(784, 256),
-            Spec::vector(256),
-            Spec::matrix(256, 256),
-            Spec::vector(256),
-            Spec::matrix(256, 10),
-            Spec::vector(10),
-            Spec::data(&[256, 784]),
-            Spec::data(&[256]),
-        ],
-    )
-    .unwrap();
+    let f = workloads::mlp_function().unwrap();
     let (program, k) = match what {
         "hvp" => (
             Program::Hvp(hvp::transforms::HvpMode::ForwardOverReverse),
@@ -58,18 +44,22 @@ fn main() {
 }
 
 fn run<T: hvp::Real>(plan: &Plan, g: &hvp::ir::Graph) {
-    // Labels (a data input of shape [256]) must be valid classes; other
-    // inputs of that shape (biases) take the same integers, harmlessly.
+    // The point's inputs first (weights, data, labels), then whatever the
+    // program takes (residuals, directions): filled with the direction's
+    // values, cycled, which exercise the same code at the same sizes.
+    let (x, v) = workloads::mlp_point(workloads::MLP_SEED);
+    let mut at = 0;
     let inputs: Vec<Vec<T>> = g
         .input_shapes()
         .iter()
         .map(|s| {
-            let labels = s.dims() == [256];
-            (0..s.numel())
-                .map(|i| match labels {
-                    true => T::from_f64((i % 10) as f64),
-                    false => T::from_f64(((i * 7919) % 10) as f64 / 10.0 - 0.45),
-                })
+            let from_point = at + s.numel() <= x.len();
+            let src = if from_point { &x[at..] } else { &v[..] };
+            at += s.numel();
+            src.iter()
+                .cycle()
+                .take(s.numel())
+                .map(|&e| T::from_f64(e))
                 .collect()
         })
         .collect();
