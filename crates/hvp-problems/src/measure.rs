@@ -329,6 +329,9 @@ pub struct WorkloadResult {
     pub timings: Vec<Timing>,
     /// Prepared apply over a one-off forward-over-reverse HVP.
     pub prepared_over_one_off: f64,
+    /// The batched apply's time per vector over a single prepared apply,
+    /// where the plan runs it.
+    pub batched_over_single: Option<f64>,
     /// What a prepared operator holds and computes in.
     pub operator_memory: OperatorBytes,
     /// Peak heap growth per program, when the binary counts allocations
@@ -432,6 +435,10 @@ pub fn time_function<T: Real>(
         reps: plan.reps,
         timings,
         prepared_over_one_off: t[2 + MODES.len()] / t[2],
+        batched_over_single: fs
+            .iter()
+            .position(|(label, _)| label.starts_with("apply_many"))
+            .map(|i| t[i] / t[2 + MODES.len()]),
         operator_memory,
         memory: None,
     })

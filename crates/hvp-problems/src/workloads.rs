@@ -278,7 +278,7 @@ fn tiny(quick: bool, memory: bool) -> hvp::Result<WorkloadResult> {
         name: "spec example f(x, y) = x²y + sin y, latency per call (compiled once)".into(),
         rounds: if quick { 5 } else { 21 },
         reps: if quick { 2_000 } else { 20_000 },
-        batched: false,
+        batched: true,
         hand: None,
     };
     let mut r = time_function(plan, &f, &SPEC_POINT, &SPEC_DIRECTION)?;
@@ -298,7 +298,7 @@ fn rosen(n: usize, quick: bool, memory: bool) -> hvp::Result<WorkloadResult> {
         name: format!("chained Rosenbrock n = {n} (f64)"),
         rounds: if quick { 5 } else { 15 },
         reps: (1_000_000 / n).clamp(1, 200),
-        batched: false,
+        batched: true,
         hand: Some(Box::new(move || {
             rosen_grad_by_hand(xr, &mut gh);
             Ok(())
@@ -393,6 +393,12 @@ pub fn render(r: &Report) -> String {
             "  prepared apply / one-off forward-over-reverse HVP: {:.2}",
             w.prepared_over_one_off
         );
+        if let Some(b) = w.batched_over_single {
+            let _ = writeln!(
+                out,
+                "  apply_many per vector / single prepared apply: {b:.2}"
+            );
+        }
         let _ = writeln!(
             out,
             "  operator memory: residuals {}  apply workspace {}",
