@@ -743,40 +743,18 @@ impl Function {
             ins.push(vs);
             return c.run(&ins, &mut [result]);
         }
-        // Regroup the rows into one [k, nᵢ] block per input, and back.
+        // Regroup the rows into one [k, nᵢ] block per input, and back. The
+        // copies are memory-bound and, for large blocks, split over threads
+        // by rows (each row's pieces are disjoint).
         c.with_staging(2 * k * n, |staging| {
             let (ins_buf, outs_buf) = staging.split_at_mut(k * n);
-            let mut blocks: Vec<&mut [T]> = Vec::with_capacity(sizes.len());
-            let mut rest = ins_buf;
-            for &m in &sizes {
-                let (b, r) = std::mem::take(&mut rest).split_at_mut(k * m);
-                blocks.push(b);
-                rest = r;
-            }
-            for (i, row) in vs.chunks_exact(n).enumerate() {
-                let mut o = 0;
-                for (blk, &m) in blocks.iter_mut().zip(&sizes) {
-                    blk[i * m..(i + 1) * m].copy_from_slice(&row[o..o + m]);
-                    o += m;
-                }
-            }
+            let mut blocks = split_blocks(ins_buf, k, &sizes);
+            scatter_rows(vs, n, &sizes, &mut blocks);
             let mut ins = prefix;
             ins.extend(blocks.iter().map(|b| &**b));
-            let mut outs: Vec<&mut [T]> = Vec::with_capacity(sizes.len());
-            let mut rest = outs_buf;
-            for &m in &sizes {
-                let (b, r) = std::mem::take(&mut rest).split_at_mut(k * m);
-                outs.push(b);
-                rest = r;
-            }
+            let mut outs = split_blocks(outs_buf, k, &sizes);
             c.run(&ins, &mut outs)?;
-            for (i, row) in result.chunks_exact_mut(n).enumerate() {
-                let mut o = 0;
-                for (out, &m) in outs.iter().zip(&sizes) {
-                    row[o..o + m].copy_from_slice(&out[i * m..(i + 1) * m]);
-                    o += m;
-                }
-            }
+            gather_rows(&outs, n, &sizes, result);
             Ok(())
         })
     }
@@ -894,4 +872,62 @@ fn norm<T: Float>(v: &[T]) -> f64 {
         .map(|&x| Float::to_f64(x).powi(2))
         .sum::<f64>()
         .sqrt()
+}
+
+/// `buf` cut into one `[k, m]` block per size `m`.
+fn split_blocks<'a, T>(buf: &'a mut [T], k: usize, sizes: &[usize]) -> Vec<&'a mut [T]> {
+    let mut blocks = Vec::with_capacity(sizes.len());
+    let mut rest = buf;
+    for &m in sizes {
+        let (b, r) = std::mem::take(&mut rest).split_at_mut(k * m);
+        blocks.push(b);
+        rest = r;
+    }
+    blocks
+}
+
+/// Elements below which a regrouping copy stays on one thread.
+const PARALLEL_COPY: usize = 1 << 18;
+
+/// Row `i` of `rows` (`k × n`, the inputs' pieces one after another) into
+/// row `i` of each block.
+fn scatter_rows<T: Real>(rows: &[T], n: usize, sizes: &[usize], blocks: &mut [&mut [T]]) {
+    use rayon::prelude::*;
+    let mut per_row: Vec<Vec<&mut [T]>> = (0..rows.len() / n.max(1)).map(|_| Vec::new()).collect();
+    for (blk, &m) in blocks.iter_mut().zip(sizes) {
+        for (row, piece) in per_row.iter_mut().zip(blk.chunks_exact_mut(m.max(1))) {
+            row.push(piece);
+        }
+    }
+    let copy = |(src, dst): (&[T], &mut Vec<&mut [T]>)| {
+        let mut o = 0;
+        for piece in dst.iter_mut() {
+            piece.copy_from_slice(&src[o..o + piece.len()]);
+            o += piece.len();
+        }
+    };
+    if rows.len() >= PARALLEL_COPY {
+        rows.par_chunks_exact(n)
+            .zip(per_row.par_iter_mut())
+            .for_each(copy);
+    } else {
+        rows.chunks_exact(n).zip(per_row.iter_mut()).for_each(copy);
+    }
+}
+
+/// Row `i` of each block into row `i` of `rows`.
+fn gather_rows<T: Real>(blocks: &[&mut [T]], n: usize, sizes: &[usize], rows: &mut [T]) {
+    use rayon::prelude::*;
+    let copy = |(i, dst): (usize, &mut [T])| {
+        let mut o = 0;
+        for (blk, &m) in blocks.iter().zip(sizes) {
+            dst[o..o + m].copy_from_slice(&blk[i * m..(i + 1) * m]);
+            o += m;
+        }
+    };
+    if rows.len() >= PARALLEL_COPY {
+        rows.par_chunks_exact_mut(n).enumerate().for_each(copy);
+    } else {
+        rows.chunks_exact_mut(n).enumerate().for_each(copy);
+    }
 }

@@ -103,6 +103,38 @@ fn apply_many_equals_column_by_column_apply() {
 }
 
 #[test]
+fn large_blocks_of_several_inputs_are_regrouped_correctly() {
+    // Blocks above the size at which the regrouping copies go parallel,
+    // with inputs of unequal sizes (and a scalar) between them.
+    let f = trace(
+        |p| ((&p[0] * &p[0]).tanh().sum() + (&p[1] * &p[2]).sin().sum()) * &p[3].exp(),
+        &[
+            Spec::matrix(300, 500),
+            Spec::vector(7),
+            Spec::vector(7),
+            Spec::scalar(),
+        ],
+    )
+    .unwrap();
+    let mut rng = TestRng::new(3);
+    let x = rng.vec(f.point_len(), -1.0, 1.0);
+    let h = HessianOperator::new(&f, &x).unwrap();
+    let n = h.dim();
+    let k = 3;
+    assert!(k * n > 1 << 18);
+    let vs = rng.vec(k * n, -1.0, 1.0);
+    let mut many = vec![0.0; k * n];
+    h.apply_many(k, &vs, &mut many).unwrap();
+    for i in 0..k {
+        let one = f.hvp(&x, &vs[i * n..(i + 1) * n]).unwrap();
+        assert!(
+            Tolerance::AD_F64.close_vec(&many[i * n..(i + 1) * n], &one),
+            "row {i}"
+        );
+    }
+}
+
+#[test]
 fn the_operator_is_the_hessian() {
     let mut rng = TestRng::new(3);
     let f = network();
