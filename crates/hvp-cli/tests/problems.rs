@@ -405,6 +405,16 @@ fn bad_problems_are_clear_errors_with_exit_2() {
             }
         }
     }
+    // A name far from every problem gets no hint (`foo` is not `wood`).
+    for name in ["foo", "xyz", "quux"] {
+        hvp(&["check", "--problem", name])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "unknown problem '{name}'"
+            )))
+            .stderr(predicate::str::contains("did you mean").not());
+    }
     hvp(&["eval", "--problem", "rosenbrock", "--dir", "y=1"])
         .assert()
         .code(2)
