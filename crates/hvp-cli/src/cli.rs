@@ -61,7 +61,10 @@ Examples:
 Checks: the value and gradient are finite; the operator is symmetric
 (uᵀHv = vᵀHu); every AD mode agrees with the others; and central differences
 of the gradient agree with Hv, along random directions drawn with --seed.
-Exit status 1 when any check fails.";
+The difference check allows for the differences' own error, estimated at the
+point: truncation from a second step (Richardson), rounding from the size of
+the gradient. Where rounding swamps the differences (badly scaled problems in
+f32) that check is inconclusive (SKIP). Exit status 1 when any check fails.";
 
 const FUNCTIONS_EXAMPLES: &str = "\
 Examples:

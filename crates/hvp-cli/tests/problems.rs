@@ -284,6 +284,62 @@ fn check_passes_on_mgh_problems() {
 }
 
 #[test]
+fn check_passes_where_the_gradient_dwarfs_the_hessian() {
+    // Brown's badly scaled function (gradient 2e6 against Hv = 4v: rounding),
+    // Meyer's and Osborne's fits (large truncation at the standard step):
+    // the difference check is held to the differences' estimated error.
+    for p in ["brown-badly-scaled", "meyer", "osborne-1"] {
+        for mode in ["for", "rof", "ror"] {
+            hvp(&["check", "--problem", p, "--mode", mode])
+                .assert()
+                .code(0)
+                .stdout(predicate::str::contains("all 5 checks passed"))
+                .stdout(predicate::str::contains("truncation"));
+        }
+        let j = json(&["check", "--problem", p, "--json"]);
+        assert_eq!(j["passed"], true, "{j}");
+        let checks = j["checks"].as_array().unwrap();
+        let fd = checks.last().unwrap();
+        assert_eq!(fd["name"], "forward-over-reverse vs central differences");
+        assert_eq!(fd["inconclusive"], false);
+        let parts = &fd["tolerance_parts"];
+        let get = |k: &str| parts[k].as_f64().unwrap_or_else(|| panic!("{k} in {fd}"));
+        let rebuilt = get("operator") + get("safety") * (get("truncation") + get("rounding"));
+        let tol = fd["tolerance"].as_f64().unwrap();
+        assert!((tol - rebuilt).abs() <= 1e-12 * tol, "{fd}");
+        assert!(get("step") > 0.0);
+        assert!(fd["discrepancy"].as_f64().unwrap() <= tol, "{fd}");
+        // The other checks have fixed tolerances: no parts.
+        assert!(checks[1].get("tolerance_parts").is_none(), "{}", checks[1]);
+    }
+    // In f32 the rounding of Brown's 2e6 gradient swamps the differences:
+    // inconclusive, shown as SKIP, not a failure.
+    hvp(&["check", "--problem", "brown-badly-scaled", "--dtype", "f32"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "SKIP  forward-over-reverse vs central differences",
+        ))
+        .stdout(predicate::str::contains("rounding in gradients"))
+        .stdout(predicate::str::contains(
+            "4 of 5 checks passed, 1 inconclusive",
+        ));
+    let j = json(&[
+        "check",
+        "--problem",
+        "brown-badly-scaled",
+        "--dtype",
+        "f32",
+        "--json",
+    ]);
+    assert_eq!(j["passed"], true);
+    let fd = j["checks"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(fd["inconclusive"], true, "{fd}");
+    assert_eq!(fd["passed"], false, "{fd}");
+    assert!(fd["note"].as_str().unwrap().contains("rounding"), "{fd}");
+}
+
+#[test]
 fn the_graph_of_a_problem_prints() {
     hvp(&["eval", "--problem", "rosenbrock", "--dump-ir"])
         .assert()
@@ -348,6 +404,16 @@ fn bad_problems_are_clear_errors_with_exit_2() {
                 assert!(stderr.contains(n), "{all:?}: stderr lacks {n:?}:\n{stderr}");
             }
         }
+    }
+    // A name far from every problem gets no hint (`foo` is not `wood`).
+    for name in ["foo", "xyz", "quux"] {
+        hvp(&["check", "--problem", name])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "unknown problem '{name}'"
+            )))
+            .stderr(predicate::str::contains("did you mean").not());
     }
     hvp(&["eval", "--problem", "rosenbrock", "--dir", "y=1"])
         .assert()

@@ -593,7 +593,7 @@ impl Function {
         Ok(T::from_f64(scale * (1.0 + xnorm) / vnorm))
     }
 
-    fn param_norm<T: Real>(&self, x: &[T]) -> f64 {
+    pub(crate) fn param_norm<T: Real>(&self, x: &[T]) -> f64 {
         self.specs
             .iter()
             .zip(&self.offsets)

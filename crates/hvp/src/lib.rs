@@ -32,7 +32,10 @@ mod operator;
 mod tracer;
 
 pub use arrays::to_ndarray;
-pub use checks::{check_against, check_symmetry, tolerances, SelfCheck};
+pub use checks::{
+    check_against, check_finite_differences, check_symmetry, tolerances, DifferenceTolerance,
+    SelfCheck, DIFFERENCE_SAFETY,
+};
 pub use error::{Error, Result};
 pub use function::{trace, trace_many, Arrays, Function, HvpMode, Program, Real};
 pub use ggn::{trace_model_loss, Curvature, GgnOperator, ModelLoss, Reduction};

@@ -236,5 +236,150 @@ fn self_checks_pass_on_the_hessian_and_flag_a_wrong_operator() {
         let fd = |v: &[f64]| f.hvp_with(&x, v, HvpMode::CentralDifference);
         let d = hvp::check_against(&wrong, "perturbed vs differences", &fd, fd_tol, seed).unwrap();
         assert!(!d.passed, "{d}");
+        let d = hvp::check_finite_differences(&wrong, &f, &x, seed).unwrap();
+        assert!(!d.passed && !d.inconclusive, "{d}");
+    }
+}
+
+/// Brown's badly scaled function (MGH 4): `(x₁ − 1e6)² + (x₂ − 2e-6)² +
+/// (x₁x₂ − 2)²`. At the standard start (1, 1) the gradient is about
+/// `(−2e6, 0)` while `H = [[4, 0], [0, 4]]`: central differences of the
+/// gradient lose about `u^(2/3) · 5e5` of relative accuracy to rounding.
+fn brown_badly_scaled() -> Function {
+    trace(
+        |x| (&x[0] - 1e6).square() + (&x[1] - 2e-6).square() + (&x[0] * &x[1] - 2.0).square(),
+        &[Spec::scalar(), Spec::scalar()],
+    )
+    .unwrap()
+}
+
+/// A symmetric but wrong operator: `(1 + a) H v + b (v₂, v₁)`.
+struct Skewed<'a, T: hvp::Real> {
+    inner: HessianOperator<'a, T>,
+    a: f64,
+    b: f64,
+}
+
+impl<T: hvp::Real> LinOp<T> for Skewed<'_, T> {
+    fn nrows(&self) -> usize {
+        2
+    }
+    fn ncols(&self) -> usize {
+        2
+    }
+    fn apply(&self, x: &[T], y: &mut [T]) -> Result<(), hvp::linop::LinOpError> {
+        self.inner.apply(x, y)?;
+        let (a, b) = (T::from_f64(self.a), T::from_f64(self.b));
+        y[0] = y[0] + a * y[0] + b * x[1];
+        y[1] = y[1] + a * y[1] + b * x[0];
+        Ok(())
+    }
+    fn name(&self) -> &str {
+        "skewed hessian"
+    }
+}
+
+#[test]
+fn the_difference_check_allows_for_rounding_on_a_badly_scaled_problem() {
+    let f = brown_badly_scaled();
+    let x = [1.0_f64, 1.0];
+    assert_eq!(f.hessian(&x).unwrap().data(), &[4.0, 0.0, 0.0, 4.0]);
+    for mode in [
+        HvpMode::ForwardOverReverse,
+        HvpMode::ReverseOverForward,
+        HvpMode::ReverseOverReverse,
+    ] {
+        let h = HessianOperator::with_mode(&f, &x, mode).unwrap();
+        for seed in 0..8 {
+            let d = h.check_finite_differences(seed).unwrap();
+            assert!(d.passed && !d.inconclusive, "{mode:?} seed {seed}: {d}");
+            // The differences really are this far off, far above the
+            // nominal u^(2/3): rounding (the Richardson part sees only its
+            // noise, f being a quartic).
+            assert!(d.discrepancy > 1e-8, "{d}");
+            let p = d.difference.unwrap();
+            assert!(p.rounding > p.truncation, "{p:?}");
+            let rebuilt = p.operator + p.safety * (p.truncation + p.rounding);
+            assert!(
+                (d.tolerance - rebuilt).abs() <= 1e-15 * d.tolerance,
+                "{p:?}"
+            );
+            assert!(d.tolerance < 1e-4 / 2.0, "{d}");
+        }
+    }
+}
+
+#[test]
+fn the_difference_check_flags_a_product_wrong_by_1e_4_on_a_badly_scaled_problem() {
+    let f = brown_badly_scaled();
+    let x = [1.0_f64, 1.0];
+    // Too large by a relative 1e-4, or off by a symmetric 1e-4 ‖H‖ (which the
+    // symmetry probe cannot see).
+    for (a, b) in [(1e-4, 0.0), (-1e-4, 0.0), (0.0, 4e-4), (0.0, -4e-4)] {
+        let wrong = Skewed {
+            inner: HessianOperator::new(&f, &x).unwrap(),
+            a,
+            b,
+        };
+        for seed in 0..8 {
+            let s = hvp::check_symmetry(&wrong, seed).unwrap();
+            assert!(s.passed, "{s}");
+            let d = hvp::check_finite_differences(&wrong, &f, &x, seed).unwrap();
+            assert!(!d.passed && !d.inconclusive, "a={a} b={b} seed {seed}: {d}");
+        }
+    }
+}
+
+#[test]
+fn the_difference_check_is_inconclusive_where_differences_carry_no_information() {
+    // In f32 the rounding of a 2e6 gradient swamps the 4v the differences
+    // are after: the check neither passes a wrong operator on their
+    // authority nor fails the right one.
+    let f = brown_badly_scaled();
+    let x = [1.0_f32, 1.0];
+    let h = HessianOperator::new(&f, &x).unwrap();
+    for seed in 0..4 {
+        let d = h.check_finite_differences(seed).unwrap();
+        assert!(d.inconclusive && !d.passed, "{d}");
+        assert!(d.tolerance > 1.0, "{d}");
+        assert!(d.note.as_deref().unwrap().contains("rounding"), "{d}");
+    }
+    // A product far off the differences still fails there.
+    let wrong = Skewed {
+        inner: HessianOperator::new(&f, &x).unwrap(),
+        a: 1e3,
+        b: 0.0,
+    };
+    let d = hvp::check_finite_differences(&wrong, &f, &x, 0).unwrap();
+    assert!(!d.passed && !d.inconclusive, "{d}");
+    // Where f32 differences are good, the check is conclusive.
+    let g = trace(|x| (x[0].tanh() * &x[0]).sum(), &[Spec::vector(5)]).unwrap();
+    let x = [0.1_f32, -0.4, 0.9, 1.3, -2.0];
+    let h = HessianOperator::new(&g, &x).unwrap();
+    let d = h.check_finite_differences(0).unwrap();
+    assert!(d.passed && !d.inconclusive, "{d}");
+    assert!(d.tolerance < 1e-2, "{d}");
+}
+
+#[test]
+fn the_difference_check_passes_a_zero_hessian_that_differences_reproduce_exactly() {
+    // Linear f: the gradients at x ± hv are equal, D(h) = 0 = Hv exactly,
+    // although the rounding estimate u‖∇f‖/h is not zero.
+    let f = trace(|x| (&x[0] * 2.0).sum() + 3.0, &[Spec::vector(3)]).unwrap();
+    let h = HessianOperator::new(&f, &[1.0_f64, 2.0, -1.0]).unwrap();
+    let d = h.check_finite_differences(0).unwrap();
+    assert!(d.passed && !d.inconclusive && d.discrepancy == 0.0, "{d}");
+}
+
+#[test]
+fn the_difference_check_fails_at_a_kink() {
+    // |x| has no Hessian at 0; AD says 0 there, the differences of the
+    // gradient grow like 1/h and do not settle.
+    let f = trace(|x| x[0].abs().sum(), &[Spec::vector(2)]).unwrap();
+    let h = HessianOperator::new(&f, &[0.0_f64, 0.5]).unwrap();
+    for seed in 0..4 {
+        let d = h.check_finite_differences(seed).unwrap();
+        assert!(!d.passed && !d.inconclusive, "{d}");
+        assert!(d.note.as_deref().unwrap().contains("do not settle"), "{d}");
     }
 }

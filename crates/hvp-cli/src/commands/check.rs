@@ -5,6 +5,12 @@
 //!
 //! Tolerances are the facade's ([`hvp::tolerances`]); the symmetry of a
 //! finite-difference operator is held to its mode's difference tolerance.
+//! The central-difference spot check is held to the estimated error of the
+//! differences at the point ([`hvp::check_finite_differences`]), reported
+//! with its parts; where that error is as large as the differences (badly
+//! scaled problems in `f32`) the check is inconclusive, shown as SKIP, and
+//! does not fail the run; where the differences do not converge (a kink) it
+//! fails.
 
 use crate::cli::{CheckArgs, DTypeArg};
 use crate::commands::eval::{InputInfo, ProblemInfo};
@@ -25,6 +31,48 @@ pub struct CheckResult {
     pub tolerance: f64,
     /// Whether it passed.
     pub passed: bool,
+    /// The check could not decide (the finite-difference check where
+    /// rounding swamps the differences; see
+    /// [`hvp::SelfCheck::inconclusive`]): `passed` is false, yet it does not
+    /// fail the run. Shown as SKIP.
+    pub inconclusive: bool,
+    /// Why it is inconclusive or failed, when there is more to say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The parts of the tolerance of the finite-difference spot check
+    /// (`tolerance = operator + safety · (truncation + rounding)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tolerance_parts: Option<ToleranceParts>,
+}
+
+/// How the finite-difference spot check's tolerance was made
+/// ([`hvp::DifferenceTolerance`]); all but `step` and `safety` relative,
+/// like the discrepancy.
+#[derive(Debug, Serialize)]
+pub struct ToleranceParts {
+    /// The difference step `h` along the probe direction.
+    pub step: f64,
+    /// Estimated truncation error of the differences, `‖D(h) − D(2h)‖ / 3`.
+    pub truncation: f64,
+    /// Estimated rounding error of the differences, `u ‖∇f‖ / h` and the
+    /// rounding of the shifted points.
+    pub rounding: f64,
+    /// The factor on the estimated error.
+    pub safety: f64,
+    /// The error allowed to the product under test itself.
+    pub operator: f64,
+}
+
+impl From<hvp::DifferenceTolerance> for ToleranceParts {
+    fn from(d: hvp::DifferenceTolerance) -> ToleranceParts {
+        ToleranceParts {
+            step: d.step,
+            truncation: d.truncation,
+            rounding: d.rounding,
+            safety: d.safety,
+            operator: d.operator,
+        }
+    }
 }
 
 impl From<SelfCheck> for CheckResult {
@@ -34,6 +82,9 @@ impl From<SelfCheck> for CheckResult {
             discrepancy: c.discrepancy,
             tolerance: c.tolerance,
             passed: c.passed,
+            inconclusive: c.inconclusive,
+            note: c.note,
+            tolerance_parts: c.difference.map(ToleranceParts::from),
         }
     }
 }
@@ -56,7 +107,7 @@ pub struct CheckReport {
     pub seed: u64,
     /// Every check.
     pub checks: Vec<CheckResult>,
-    /// Whether all passed.
+    /// Whether none failed (all passed, or were inconclusive).
     pub passed: bool,
 }
 
@@ -92,6 +143,9 @@ pub fn checks<T: Real>(t: &Target, args: &CheckArgs) -> Result<CheckReport> {
         discrepancy: if finite { 0.0 } else { f64::INFINITY },
         tolerance: 0.0,
         passed: finite,
+        inconclusive: false,
+        note: None,
+        tolerance_parts: None,
     }];
     let mut symmetry = op.check_symmetry(args.seed).context("symmetry check")?;
     // A difference-mode operator is symmetric only to the accuracy of its
@@ -127,7 +181,7 @@ pub fn checks<T: Real>(t: &Target, args: &CheckArgs) -> Result<CheckReport> {
                 .into(),
         );
     }
-    let passed = checks.iter().all(|c| c.passed);
+    let passed = checks.iter().all(|c| c.passed || c.inconclusive);
     Ok(CheckReport {
         expression: t.describe(),
         problem: ProblemInfo::of(t),
@@ -157,24 +211,49 @@ pub fn render(r: &CheckReport) -> String {
         .max()
         .unwrap_or(0);
     for c in &r.checks {
-        let verdict = if c.passed { "PASS" } else { "FAIL" };
+        let verdict = match (c.passed, c.inconclusive) {
+            (true, _) => "PASS",
+            (false, true) => "SKIP",
+            (false, false) => "FAIL",
+        };
         let pad = " ".repeat(w - c.name.chars().count());
         if c.tolerance > 0.0 {
             out += &format!(
-                "  {verdict}  {}{pad}  discrepancy {:>8}  tolerance {}\n",
+                "  {verdict}  {}{pad}  discrepancy {:>8}  tolerance {}",
                 c.name,
                 fmt_num(c.discrepancy, 2),
                 fmt_num(c.tolerance, 2)
             );
+            out += "\n";
+            if let Some(p) = &c.tolerance_parts {
+                out += &format!(
+                    "        tolerance = {} + {} × (truncation {} + rounding {}), step {}\n",
+                    fmt_num(p.operator, 2),
+                    fmt_num(p.safety, 2),
+                    fmt_num(p.truncation, 2),
+                    fmt_num(p.rounding, 2),
+                    fmt_num(p.step, 2)
+                );
+            }
+            if let Some(note) = &c.note {
+                out += &format!("        {note}\n");
+            }
         } else {
             out += &format!("  {verdict}  {}\n", c.name);
         }
     }
-    let failed = r.checks.iter().filter(|c| !c.passed).count();
-    out += &if failed == 0 {
-        format!("all {} checks passed\n", r.checks.len())
-    } else {
-        format!("{failed} of {} checks FAILED\n", r.checks.len())
+    let n = r.checks.len();
+    let failed = r
+        .checks
+        .iter()
+        .filter(|c| !c.passed && !c.inconclusive)
+        .count();
+    let skipped = r.checks.iter().filter(|c| c.inconclusive).count();
+    out += &match (failed, skipped) {
+        (0, 0) => format!("all {n} checks passed\n"),
+        (0, k) => format!("{} of {n} checks passed, {k} inconclusive\n", n - k),
+        (f, 0) => format!("{f} of {n} checks FAILED\n"),
+        (f, k) => format!("{f} of {n} checks FAILED, {k} inconclusive\n"),
     };
     out
 }

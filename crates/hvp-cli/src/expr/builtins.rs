@@ -131,13 +131,14 @@ pub fn closest_function(name: &str) -> Option<&'static str> {
     closest(name, FUNCTIONS.iter().map(|f| f.name))
 }
 
-/// The candidate within a small edit distance of `name`, if any.
+/// The candidate nearest to `name`, if it is near: within an edit distance
+/// of a third of `name`'s length (at least 1), so that `rosenbrok` finds
+/// `rosenbrock` and `sine` finds `sin`, while `foo` finds nothing rather
+/// than `wood` (two edits in three letters is a different word).
 pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let limit = match name.chars().count() {
-        0..=1 => 0,
-        2 => 1,
-        3..=5 => 2,
-        _ => 3,
+        0 => return None,
+        n => (n / 3).max(1),
     };
     candidates
         .map(|c| (edit_distance(name, c), c))
@@ -906,6 +907,30 @@ mod tests {
         assert_eq!(closest_function("logsumexpp"), Some("logsumexp"));
         assert_eq!(closest_function("arctan"), Some("atan"));
         assert_eq!(closest_function("frobnicate"), None);
+    }
+
+    #[test]
+    fn suggestions_stay_within_a_third_of_the_name() {
+        let problems = ["wood", "rosenbrock", "beale", "meyer", "watson"];
+        // Two edits in three letters: no suggestion.
+        assert_eq!(closest("foo", problems.into_iter()), None);
+        assert_eq!(closest("bar", problems.into_iter()), None);
+        // One edit is always allowed; a third of longer names.
+        assert_eq!(closest("wod", problems.into_iter()), Some("wood"));
+        assert_eq!(
+            closest("rosenbrok", problems.into_iter()),
+            Some("rosenbrock")
+        );
+        assert_eq!(
+            closest("rosnbrok", problems.into_iter()),
+            Some("rosenbrock")
+        );
+        assert_eq!(closest("meier", problems.into_iter()), Some("meyer"));
+        assert_eq!(closest("wotsin", problems.into_iter()), Some("watson"));
+        assert_eq!(closest("xx", ["x"].into_iter()), Some("x"));
+        assert_eq!(closest("", ["x"].into_iter()), None);
+        // Edit distance counts characters, not bytes.
+        assert_eq!(closest("ℓ1", ["l1"].into_iter()), Some("l1"));
     }
 
     #[test]
