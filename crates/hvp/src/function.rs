@@ -3,7 +3,7 @@
 use crate::engine::Compiled;
 use crate::tracer::{finish_trace, new_trace};
 use crate::{Error, Result, Spec, Tensor};
-use hvp_ir::{Graph, Shape};
+use hvp_ir::{Graph, Prim, Shape};
 use hvp_tensor::{Array, Float};
 use hvp_transforms as tr;
 use std::collections::HashMap;
@@ -677,7 +677,9 @@ impl Function {
     /// `H vᵢ` for `k` directions at once: `vs` holds the directions as the
     /// rows of a `k × n` row-major matrix and the result holds `H vᵢ` the
     /// same way. One batched program runs (a new leading axis through the
-    /// HVP graph), so matrix-vector products become matrix-matrix products.
+    /// HVP graph), so matrix-vector products become matrix-matrix products;
+    /// programs that would not gain (stencils without matrix products, see
+    /// the operator's `apply_hvp_many`) run direction by direction.
     pub fn hvp_batch<T: Real>(&self, x: &[T], vs: &[T]) -> Result<Vec<T>> {
         let n = self.n_params;
         if n == 0 || !vs.len().is_multiple_of(n) || vs.is_empty() {
@@ -687,9 +689,16 @@ impl Function {
             )));
         }
         let k = vs.len() / n;
-        let xs = self.split_point(x)?;
-        let c = self.batched::<T>(Program::Hvp(tr::HvpMode::ForwardOverReverse), k)?;
+        let program = Program::Hvp(tr::HvpMode::ForwardOverReverse);
         let mut result = vec![T::zero(); k * n];
+        if k > 1 && !self.batching_pays(program)? {
+            for (v, out) in vs.chunks_exact(n).zip(result.chunks_exact_mut(n)) {
+                self.hvp_into(x, v, HvpMode::ForwardOverReverse, out)?;
+            }
+            return Ok(result);
+        }
+        let xs = self.split_point(x)?;
+        let c = self.batched::<T>(program, k)?;
         self.run_rows(
             c.as_ref().as_ref().map_err(Clone::clone)?,
             xs,
@@ -698,6 +707,26 @@ impl Function {
             &mut result,
         )?;
         Ok(result)
+    }
+
+    /// Whether `program` run once over a batch of directions beats running
+    /// it once per direction. Batching turns matrix-vector products into
+    /// matrix-matrix ones and shares per-call overhead, but the executor
+    /// fuses slices, pads and concatenations (stencils such as `x[1:] -
+    /// x[:-1]`) only along a value's outermost axis, which batching turns
+    /// into an inner one: a program with such layout ops and no matrix
+    /// product to gain on runs faster direction by direction (Rosenbrock
+    /// n = 10⁵: 4× per vector).
+    pub(crate) fn batching_pays(&self, program: Program) -> Result<bool> {
+        let g = self.derived_graph(program)?;
+        let has = |pred: fn(&Prim) -> bool| g.eqns.iter().any(|e| pred(&e.prim));
+        Ok(has(|p| matches!(p, Prim::MatMul { .. }))
+            || !has(|p| {
+                matches!(
+                    p,
+                    Prim::Slice { .. } | Prim::Pad { .. } | Prim::Concat { .. }
+                )
+            }))
     }
 
     /// Runs the batched prepared product on `k` directions given the

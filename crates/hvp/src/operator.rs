@@ -247,7 +247,10 @@ impl<'f, T: Real> HessianOperator<'f, T> {
 
     /// `H vᵢ` for `k` directions stored one after another, as one batched
     /// tangent program (forward-over-reverse), so matrix-vector work becomes
-    /// matrix-matrix work.
+    /// matrix-matrix work and per-call overhead is shared. A program whose
+    /// slices, pads or concatenations the executor fuses only unbatched
+    /// (stencils like `x[1:] − x[:-1]`) and that has no matrix product to
+    /// gain on runs direction by direction instead, which is faster for it.
     pub fn apply_hvp_many(&self, k: usize, vs: &[T], outs: &mut [T]) -> Result<()> {
         let n = self.dim();
         if vs.len() != k * n || outs.len() != k * n {
@@ -262,7 +265,9 @@ impl<'f, T: Real> HessianOperator<'f, T> {
             });
         }
         match &self.kind {
-            Kind::Prepared { residuals } if k > 1 => {
+            Kind::Prepared { residuals }
+                if k > 1 && self.f.batching_pays(Program::PreparedApply)? =>
+            {
                 let mut prefix = self.f.split_point(&self.x)?;
                 prefix.extend(residuals.iter().map(|r| r.as_slice()));
                 self.f.run_batched_apply(k, &prefix, vs, outs)

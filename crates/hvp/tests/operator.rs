@@ -103,6 +103,28 @@ fn apply_many_equals_column_by_column_apply() {
 }
 
 #[test]
+fn apply_many_on_stencils_and_elementwise_programs() {
+    // Rosenbrock (stencils: direction by direction) and an elementwise
+    // program (batched), each against single products.
+    let rosen = trace(|x| rosenbrock(&x[0]), &[Spec::vector(50)]).unwrap();
+    let plain = trace(|x| (x[0].sin() * &x[0]).sum(), &[Spec::vector(50)]).unwrap();
+    let mut rng = TestRng::new(4);
+    for f in [&rosen, &plain] {
+        let x = rng.vec(50, -1.5, 1.5);
+        let h = HessianOperator::new(f, &x).unwrap();
+        let vs = rng.vec(4 * 50, -1.0, 1.0);
+        let mut many = vec![0.0; 4 * 50];
+        h.apply_many(4, &vs, &mut many).unwrap();
+        let batch = f.hvp_batch(&x, &vs).unwrap();
+        for i in 0..4 {
+            let one = f.hvp(&x, &vs[i * 50..(i + 1) * 50]).unwrap();
+            assert!(Tolerance::AD_F64.close_vec(&many[i * 50..(i + 1) * 50], &one));
+            assert!(Tolerance::AD_F64.close_vec(&batch[i * 50..(i + 1) * 50], &one));
+        }
+    }
+}
+
+#[test]
 fn large_blocks_of_several_inputs_are_regrouped_correctly() {
     // Blocks above the size at which the regrouping copies go parallel,
     // with inputs of unequal sizes (and a scalar) between them.
