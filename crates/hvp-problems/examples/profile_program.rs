@@ -35,7 +35,11 @@ fn main() {
     if args.iter().any(|a| a == "print") {
         println!("{g}");
     }
-    let g = if f32 { g.with_dtype(hvp::DType::F32) } else { g };
+    let g = if f32 {
+        g.with_dtype(hvp::DType::F32)
+    } else {
+        g
+    };
     let plan = Plan::compile(&g).unwrap();
     if f32 {
         run::<f32>(&plan, &g);

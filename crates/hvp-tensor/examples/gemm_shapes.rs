@@ -19,7 +19,10 @@ fn main() {
         .map(|&s| (s, false))
         .chain([((16, 256, 784, 256, false, false), true)]);
     for ((batch, m, k, n, tl, tr), shared) in shapes {
-        let opts = MatMulOptions { lhs_shared: shared, ..Default::default() };
+        let opts = MatMulOptions {
+            lhs_shared: shared,
+            ..Default::default()
+        };
         let dims = MatMulDims {
             batch,
             m,
@@ -28,7 +31,9 @@ fn main() {
             transpose_lhs: tl,
             transpose_rhs: tr,
         };
-        let a: Vec<f64> = (0..if shared { 1 } else { batch } * m * k).map(|i| (i % 7) as f64 * 0.1).collect();
+        let a: Vec<f64> = (0..if shared { 1 } else { batch } * m * k)
+            .map(|i| (i % 7) as f64 * 0.1)
+            .collect();
         let b: Vec<f64> = (0..batch * k * n).map(|i| (i % 5) as f64 * 0.1).collect();
         let mut c = vec![0.0; batch * m * n];
         let mut t = Vec::new();
