@@ -3,7 +3,7 @@
 
 use super::fused::{Arith, Code, Epilogue, FOp, Fused, GOp, Instr, Op, SplatSrc, Src, Store};
 use crate::ExecError;
-use hvp_ir::{verify, Atom, Graph, Prim, Var};
+use hvp_ir::{verify, Atom, Eqn, Graph, Prim, Var};
 use hvp_tensor::kernels::{MatMulDims, MatMulOptions};
 use smallvec::SmallVec;
 use std::collections::{HashMap, HashSet};
@@ -116,8 +116,10 @@ pub(crate) struct Compiled {
     pub arena_len: usize,
     pub consts: Vec<(u32, f64)>,
     pub max_streams: usize,
-    /// Primitive name and bound variable of every equation.
-    pub eqn_info: Vec<(&'static str, Var)>,
+    /// Per equation of the compiled graph: the index, primitive name and
+    /// bound variable of the equation of the caller's graph it computes
+    /// (the compiler may copy equations).
+    pub eqn_info: Vec<(usize, &'static str, Var)>,
 }
 
 /// How an equation executes.
@@ -991,9 +993,124 @@ fn product_sum(
     Some(if pi < qi { (p, qi) } else { (q, pi) })
 }
 
+/// Most equations one reduction's private copy may hold.
+const MAX_CONE: usize = 24;
+
+/// Gives each full reduction of a cheap elementwise value its own copy of
+/// the cheap elementwise equations it reads, where those values are also
+/// read elsewhere. A reduction's loop closes its fusion group, so values it
+/// shares with other readers (a gradient's stencil beside the value it
+/// belongs to) would be stored by that loop and read back by the others:
+/// for `(f, ∇f)` of Rosenbrock, three full-length intermediates written and
+/// read again. Recomputing a few additions and multiplications costs less
+/// than that memory traffic; the originals stay for the other readers (and
+/// die where nothing else reads them).
+///
+/// Returns the graph and, per equation, the original equation it copies.
+fn duplicate_reduction_cones(g: &Graph) -> (Graph, Vec<usize>) {
+    let identity = || (0..g.eqns.len()).collect::<Vec<_>>();
+    let def = g.definitions();
+    let mut uses = vec![0usize; g.vars.len()];
+    for e in &g.eqns {
+        for a in &e.inputs {
+            if let Atom::Var(v) = a {
+                uses[v.index()] += 1;
+            }
+        }
+    }
+    for a in &g.outputs {
+        if let Atom::Var(v) = a {
+            uses[v.index()] += 1;
+        }
+    }
+    let cheap = |i: usize| {
+        let e = &g.eqns[i];
+        match classify(g, &e.prim, &e.inputs, e.out) {
+            Class::Ew(code) => code.cost() <= 1,
+            Class::Alias(_) => true,
+            _ => false,
+        }
+    };
+    // Per reduction equation, the sorted equations of its cone.
+    let mut cones: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (r, e) in g.eqns.iter().enumerate() {
+        let full = g.vars[e.out.index()].numel() == 1;
+        let (Prim::ReduceSum { .. } | Prim::ReduceMax { .. }, Atom::Var(v)) =
+            (&e.prim, e.inputs[0])
+        else {
+            continue;
+        };
+        let Some(d) = def[v.index()] else { continue };
+        if !full || !cheap(d) {
+            continue;
+        }
+        let mut cone = vec![d];
+        let mut stack = vec![d];
+        let mut too_big = false;
+        while let Some(i) = stack.pop() {
+            for a in &g.eqns[i].inputs {
+                let Some(p) = a.as_var().and_then(|w| def[w.index()]) else {
+                    continue;
+                };
+                if cheap(p) && !cone.contains(&p) {
+                    cone.push(p);
+                    stack.push(p);
+                }
+            }
+            if cone.len() > MAX_CONE {
+                too_big = true;
+                break;
+            }
+        }
+        let shared = cone.iter().any(|&i| uses[g.eqns[i].out.index()] > 1);
+        if !too_big && shared {
+            cone.sort_unstable();
+            cones.insert(r, cone);
+        }
+    }
+    if cones.is_empty() {
+        return (g.clone(), identity());
+    }
+    let mut out = g.clone();
+    out.eqns.clear();
+    let mut origin = Vec::with_capacity(g.eqns.len());
+    for (i, e) in g.eqns.iter().enumerate() {
+        if let Some(cone) = cones.get(&i) {
+            let mut renamed: HashMap<Var, Var> = HashMap::new();
+            let rename = |renamed: &HashMap<Var, Var>, a: Atom| match a {
+                Atom::Var(v) => Atom::Var(*renamed.get(&v).unwrap_or(&v)),
+                lit => lit,
+            };
+            for &c in cone {
+                let src = &g.eqns[c];
+                let var = Var(out.vars.len() as u32);
+                out.vars.push(g.vars[src.out.index()].clone());
+                renamed.insert(src.out, var);
+                out.eqns.push(Eqn {
+                    prim: src.prim.clone(),
+                    inputs: src.inputs.iter().map(|&a| rename(&renamed, a)).collect(),
+                    out: var,
+                });
+                origin.push(c);
+            }
+            out.eqns.push(Eqn {
+                prim: e.prim.clone(),
+                inputs: e.inputs.iter().map(|&a| rename(&renamed, a)).collect(),
+                out: e.out,
+            });
+        } else {
+            out.eqns.push(e.clone());
+        }
+        origin.push(i);
+    }
+    (out, origin)
+}
+
 pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
     verify(g)?;
-    let (folded, shared) = fold_matmul_operands(g);
+    let original = g;
+    let (duplicated, origin) = duplicate_reduction_cones(g);
+    let (folded, shared) = fold_matmul_operands(&duplicated);
     let g = &folded;
     let nv = g.vars.len();
     let numel = |v: Var| g.vars[v.index()].numel();
@@ -1387,7 +1504,10 @@ pub(crate) fn compile(g: &Graph) -> Result<Compiled, ExecError> {
         arena_len,
         consts,
         max_streams,
-        eqn_info: g.eqns.iter().map(|e| (e.prim.name(), e.out)).collect(),
+        eqn_info: origin
+            .iter()
+            .map(|&o| (o, original.eqns[o].prim.name(), original.eqns[o].out))
+            .collect(),
     })
 }
 

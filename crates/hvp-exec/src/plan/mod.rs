@@ -302,10 +302,19 @@ impl Plan {
         };
         match s {
             Step::Fused(f) => {
-                let mut eqns = f.fused.eqns();
+                // Equations of the caller's graph (copies map to theirs).
+                let mut eqns: Vec<usize> = f
+                    .fused
+                    .eqns()
+                    .iter()
+                    .map(|&e| self.c.eqn_info[e].0)
+                    .collect();
                 eqns.sort_unstable();
                 eqns.dedup();
-                let mut names: Vec<&str> = eqns.iter().map(|&e| self.c.eqn_info[e].0).collect();
+                let mut in_order = f.fused.eqns();
+                in_order.sort_unstable();
+                in_order.dedup();
+                let mut names: Vec<&str> = in_order.iter().map(|&e| self.c.eqn_info[e].1).collect();
                 names.dedup();
                 let stores = match f.fused.stores.len() {
                     0 => String::new(),
@@ -370,7 +379,11 @@ impl Plan {
                         format!("scatter_add_along_axis {} axis {axis} to {size}", shape(s))
                     }
                 };
-                (StepKind::Kernel, what, vec![k.eqn as usize])
+                (
+                    StepKind::Kernel,
+                    what,
+                    vec![self.c.eqn_info[k.eqn as usize].0],
+                )
             }
         }
     }
@@ -521,9 +534,9 @@ impl Plan {
     }
 
     fn non_finite(&self, eqn: u32, value: f64) -> ExecError {
-        let (prim, var) = self.c.eqn_info[eqn as usize];
+        let (eqn, prim, var) = self.c.eqn_info[eqn as usize];
         ExecError::NonFinite {
-            eqn: eqn as usize,
+            eqn,
             prim,
             var,
             value,
@@ -541,9 +554,9 @@ impl Plan {
         };
         let out = unsafe { ctx.slice_mut(k.out.0, k.out.1) };
         let bad_index = |e: kernels::IndexError| {
-            let (prim, _) = self.c.eqn_info[k.eqn as usize];
+            let (eqn, prim, _) = self.c.eqn_info[k.eqn as usize];
             ExecError::BadIndex {
-                eqn: k.eqn as usize,
+                eqn,
                 prim,
                 position: e.position,
                 value: e.value,
