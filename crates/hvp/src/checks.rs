@@ -366,6 +366,77 @@ fn difference_check<T: Real>(
     Ok(c)
 }
 
+/// The estimated error `‖Dv − Hv‖` of the product a difference `mode`
+/// computes along `v` at `x` (0 for the AD modes), made like the spot
+/// check's: truncation from a second quotient at twice the step
+/// (Richardson; `D(2h) − D(h) ≈ 3E` for central, `≈ E` for forward
+/// differences) plus rounding from the size of the gradients differenced
+/// and of the shifted point. `g0` is `∇f(x)`, which forward differences
+/// reuse. Two or four gradients.
+fn difference_product_error<T: Real>(
+    f: &Function,
+    x: &[T],
+    g0: &[T],
+    v: &[T],
+    mode: HvpMode,
+) -> Result<f64> {
+    let central = match mode {
+        HvpMode::CentralDifference => true,
+        HvpMode::ForwardDifference => false,
+        _ => return Ok(0.0),
+    };
+    let h = Float::to_f64(f.difference_step(x, v, mode)?);
+    if h == 0.0 {
+        return Ok(0.0);
+    }
+    let quotient = |k: f64| -> Result<(Vec<f64>, f64)> {
+        let step = T::from_f64(k * h);
+        let plus = f.grad(&f.shifted(x, v, step))?;
+        let (minus, denom) = if central {
+            (f.grad(&f.shifted(x, v, -step))?, 2.0 * Float::to_f64(step))
+        } else {
+            (g0.to_vec(), Float::to_f64(step))
+        };
+        let d = plus
+            .iter()
+            .zip(&minus)
+            .map(|(&p, &m)| (Float::to_f64(p) - Float::to_f64(m)) / denom)
+            .collect();
+        Ok((d, norm(&plus) + norm(&minus)))
+    };
+    let (d1, g1) = quotient(1.0)?;
+    let (d2, _) = quotient(2.0)?;
+    let truncation = distance(&d1, &d2) / if central { 3.0 } else { 1.0 };
+    let u = T::DTYPE.unit_roundoff();
+    let denom = if central { 2.0 * h } else { h };
+    let rounding = u * g1 / denom + u * f.param_norm(x) * norm(&d1) / (norm(v) * h);
+    Ok(truncation + rounding)
+}
+
+/// Holds `c` (whose discrepancy is relative to `scale`) to the AD
+/// tolerance plus [`DIFFERENCE_SAFETY`] times the estimated absolute error
+/// `error` of the difference products involved, and at least to `floor`;
+/// fails with a note where that error is as large as the products
+/// themselves.
+fn hold_to_difference_error<T: Real>(
+    c: &mut SelfCheck,
+    error: f64,
+    scale: f64,
+    gap: f64,
+    floor: f64,
+) {
+    let rel = if scale == 0.0 { 0.0 } else { error / scale };
+    c.tolerance = floor.max(tolerances::<T>().0 + DIFFERENCE_SAFETY * rel);
+    c.passed = c.discrepancy.is_finite() && c.discrepancy <= c.tolerance;
+    if c.passed && gap > 0.0 && DIFFERENCE_SAFETY * error >= scale {
+        c.passed = false;
+        c.note = Some(
+            "the difference products' estimated error is as large as the products:              this mode cannot resolve the Hessian here (use an AD mode)"
+                .into(),
+        );
+    }
+}
+
 fn distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter()
         .zip(b)
@@ -376,16 +447,49 @@ fn distance(a: &[f64], b: &[f64]) -> f64 {
 
 impl<T: Real> HessianOperator<'_, T> {
     /// Symmetry probe (see [`check_symmetry`]). A Hessian is symmetric; an
-    /// operator that fails this is wrong. Difference-mode operators are symmetric only to their truncation
-    /// error, so they are held to their mode's tolerance.
+    /// operator that fails this is wrong. A difference-mode operator is
+    /// symmetric only to the error of its differences, so it is held to
+    /// that error as estimated at this point along both probes (see
+    /// [`check_finite_differences`] for the estimate): `tol_AD + safety ·
+    /// (‖u‖ e(v) + ‖v‖ e(u)) / scale`.
     pub fn check_symmetry(&self, seed: u64) -> Result<SelfCheck> {
         let mut c = check_symmetry(self, seed)?;
-        c.tolerance = self.mode_tolerance(self.mode());
-        c.passed = c.discrepancy.is_finite() && c.discrepancy <= c.tolerance;
+        if self.mode().is_difference() {
+            let n = self.dim();
+            let u: Vec<T> = probe(n, seed);
+            let v: Vec<T> = probe(n, seed ^ 0x5555);
+            let (mut au, mut av) = (vec![T::zero(); n], vec![T::zero(); n]);
+            self.apply_hvp(&u, &mut au)?;
+            self.apply_hvp(&v, &mut av)?;
+            let scale = norm(&u) * norm(&av) + norm(&v) * norm(&au);
+            let gap = (dot(&u, &av) - dot(&v, &au)).abs();
+            let error = norm(&u) * self.product_error(self.mode(), &v)?
+                + norm(&v) * self.product_error(self.mode(), &u)?;
+            hold_to_difference_error::<T>(&mut c, error, scale, gap, self.floor(self.mode()));
+        }
         Ok(c)
     }
 
-    /// The tolerance a product in `mode` is held to against an exact one.
+    /// The least tolerance a product in `mode` is held to: forward
+    /// differences keep their nominal `1e2 √u` (their rounding part, `u ‖∇f‖
+    /// / h` with `h ~ √u`, is underestimated where the gradient's terms
+    /// cancel, e.g. on the trigonometric function by 10×); central
+    /// differences and the AD modes rely on the estimate alone.
+    fn floor(&self, mode: HvpMode) -> f64 {
+        match mode {
+            HvpMode::ForwardDifference => self.mode_tolerance(mode),
+            _ => 0.0,
+        }
+    }
+
+    /// The estimated error of `mode`'s product along `v` at this point.
+    fn product_error(&self, mode: HvpMode, v: &[T]) -> Result<f64> {
+        difference_product_error(self.function(), self.point(), self.gradient(), v, mode)
+    }
+
+    /// The tolerance a product in `mode` is held to against an exact one,
+    /// for the finite-difference spot check's own allowance: the AD
+    /// tolerance, or the nominal difference tolerance of a difference mode.
     fn mode_tolerance(&self, mode: HvpMode) -> f64 {
         let (ad_tol, fd_tol) = tolerances::<T>();
         match mode {
@@ -397,39 +501,62 @@ impl<T: Real> HessianOperator<'_, T> {
     }
 
     /// Cross-checks this operator's product against `other` mode on a
-    /// seeded random direction: `‖H₁v − H₂v‖ / max(‖H₁v‖, ‖H₂v‖)`. Against
-    /// forward differences the forward-difference tolerance applies; against
-    /// central differences this is [`HessianOperator::check_finite_differences`],
-    /// whose tolerance is the estimated error of the differences.
+    /// seeded random direction: `‖H₁v − H₂v‖ / max(‖H₁v‖, ‖H₂v‖)`. Two AD
+    /// modes are held to the AD tolerance. Where either side is a
+    /// difference mode, the tolerance adds [`DIFFERENCE_SAFETY`] times the
+    /// estimated error of the difference products along `v` at this point
+    /// (as in [`check_finite_differences`]); an AD operator against central
+    /// differences is exactly [`HessianOperator::check_finite_differences`].
     pub fn check_modes(&self, other: HvpMode, seed: u64) -> Result<SelfCheck> {
-        if other == HvpMode::CentralDifference {
+        if other == HvpMode::CentralDifference && !self.mode().is_difference() {
             return self.check_finite_differences(seed);
         }
-        let tol = self
-            .mode_tolerance(self.mode())
-            .max(self.mode_tolerance(other));
-        let reference = |v: &[T]| self.function().hvp_with(self.point(), v, other);
-        check_against(
-            self,
-            &format!("{} vs {}", self.mode().name(), other.name()),
-            &reference,
-            tol,
-            seed,
-        )
+        let name = format!("{} vs {}", self.mode().name(), other.name());
+        let v: Vec<T> = probe(self.dim(), seed);
+        let mut mine = vec![T::zero(); self.dim()];
+        self.apply_hvp(&v, &mut mine)?;
+        let theirs = self.function().hvp_with(self.point(), &v, other)?;
+        let mut c = SelfCheck::new(name, relative_gap(&mine, &theirs), tolerances::<T>().0);
+        if self.mode().is_difference() || other.is_difference() {
+            let error = self.product_error(self.mode(), &v)? + self.product_error(other, &v)?;
+            let gap: f64 = mine
+                .iter()
+                .zip(&theirs)
+                .map(|(&a, &b)| (Float::to_f64(a) - Float::to_f64(b)).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let scale = norm(&mine).max(norm(&theirs));
+            let floor = self.floor(self.mode()).max(self.floor(other));
+            hold_to_difference_error::<T>(&mut c, error, scale, gap, floor);
+        }
+        Ok(c)
     }
 
     /// Spot check against central differences of the gradient along a
     /// seeded random direction, held to the estimated error of the
     /// differences at this point (see [`check_finite_differences`] for what
     /// is compared and the tolerance rule). The product's own allowance is
-    /// its mode's tolerance: the AD tolerance for the AD modes, the nominal
-    /// difference tolerance for a difference-mode operator.
+    /// the AD tolerance for the AD modes; for a difference-mode operator it
+    /// adds [`DIFFERENCE_SAFETY`] times its own products' estimated error
+    /// along the probe, relative to the product.
     pub fn check_finite_differences(&self, seed: u64) -> Result<SelfCheck> {
+        let own_tol = if self.mode().is_difference() {
+            let v: Vec<T> = probe(self.dim(), seed);
+            let mut av = vec![T::zero(); self.dim()];
+            self.apply_hvp(&v, &mut av)?;
+            let size = norm(&av);
+            let error = self.product_error(self.mode(), &v)?;
+            let rel = if size == 0.0 { 0.0 } else { error / size };
+            self.floor(self.mode())
+                .max(tolerances::<T>().0 + DIFFERENCE_SAFETY * rel)
+        } else {
+            self.mode_tolerance(self.mode())
+        };
         difference_check(
             self,
             self.function(),
             self.point(),
-            self.mode_tolerance(self.mode()),
+            own_tol,
             format!("{} vs central differences", self.mode().name()),
             seed,
         )

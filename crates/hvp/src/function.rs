@@ -48,6 +48,17 @@ impl HvpMode {
         }
     }
 
+    /// Whether the mode differences gradients (rather than differentiating
+    /// them exactly).
+    ///
+    /// ```
+    /// assert!(hvp::HvpMode::CentralDifference.is_difference());
+    /// assert!(!hvp::HvpMode::ForwardOverReverse.is_difference());
+    /// ```
+    pub fn is_difference(self) -> bool {
+        self.ad().is_none()
+    }
+
     fn ad(self) -> Option<tr::HvpMode> {
         match self {
             HvpMode::ForwardOverReverse => Some(tr::HvpMode::ForwardOverReverse),

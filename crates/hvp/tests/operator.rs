@@ -405,3 +405,42 @@ fn the_difference_check_fails_at_a_kink() {
         assert!(d.note.as_deref().unwrap().contains("do not settle"), "{d}");
     }
 }
+
+#[test]
+fn difference_mode_operators_are_held_to_their_estimated_error() {
+    // At Brown's badly scaled start the differences are off by ~1e-6
+    // relative (rounding), far above their nominal tolerance; at a
+    // well-scaled point they are accurate and the tolerance stays tight.
+    let brown = brown_badly_scaled();
+    let rosen = trace(|x| rosenbrock(&x[0]), &[Spec::vector(6)]).unwrap();
+    // The largest tolerance each case may need, per mode (central,
+    // forward): forward differences really are off by ~1e-3 at Brown's
+    // start.
+    let cases: [(&Function, Vec<f64>, [f64; 2]); 2] = [
+        (&brown, vec![1.0, 1.0], [1e-4, 5e-2]),
+        (&rosen, vec![-1.2, 1.0, -1.2, 1.0, -1.2, 1.0], [1e-8, 1e-5]),
+    ];
+    for (f, x, bounds) in &cases {
+        for (mode, most) in [HvpMode::CentralDifference, HvpMode::ForwardDifference]
+            .into_iter()
+            .zip(bounds)
+        {
+            let h = HessianOperator::with_mode(f, x, mode).unwrap();
+            for seed in 0..4 {
+                let checks = [
+                    h.check_symmetry(seed).unwrap(),
+                    h.check_modes(HvpMode::ForwardOverReverse, seed).unwrap(),
+                    h.check_finite_differences(seed).unwrap(),
+                ];
+                for c in &checks {
+                    assert!(c.passed, "{mode:?} seed {seed}: {c}");
+                    assert!(c.tolerance < *most, "{mode:?} seed {seed}: {c}");
+                }
+            }
+        }
+    }
+    // The AD operator against forward differences uses the same estimate.
+    let h = HessianOperator::new(&brown, &[1.0, 1.0]).unwrap();
+    let c = h.check_modes(HvpMode::ForwardDifference, 0).unwrap();
+    assert!(c.passed && c.tolerance < 5e-2, "{c}");
+}
