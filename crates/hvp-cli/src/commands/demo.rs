@@ -331,7 +331,8 @@ pub fn render(r: &DemoReport) -> String {
         b.n
     );
     out += &format!(
-        "   traced in {}, operator prepared (f, ∇f, residuals) in {}\n   \
+        "   traced in {} (the graph: symbolic, any n), operator prepared in {}\n   \
+         (deriving and compiling its programs, then f, ∇f and residuals)\n   \
          gradient          {}\n   \
          HVP (one-off)     {}   = {:.2}× the gradient\n   \
          HVP (prepared)    {}   (medians of {})\n   \
