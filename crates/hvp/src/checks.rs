@@ -310,20 +310,7 @@ fn difference_check<T: Real>(
         c.difference = Some(parts);
         return Ok(c);
     }
-    // The central difference at step `k h`, with the norms of the two
-    // gradients it differences. In f64 from the gradients in T.
-    let quotient = |k: f64| -> Result<(Vec<f64>, f64)> {
-        let step = T::from_f64(k * hf);
-        let plus = f.grad(&f.shifted(x, &v, step))?;
-        let minus = f.grad(&f.shifted(x, &v, -step))?;
-        let denom = 2.0 * Float::to_f64(step);
-        let d = plus
-            .iter()
-            .zip(&minus)
-            .map(|(&p, &m)| (Float::to_f64(p) - Float::to_f64(m)) / denom)
-            .collect();
-        Ok((d, norm(&plus) + norm(&minus)))
-    };
+    let quotient = |k: f64| gradient_quotient(f, x, &v, T::from_f64(k * hf), None);
     let (d1, g1) = quotient(1.0)?;
     let (d2, _) = quotient(2.0)?;
     let av: Vec<f64> = av.iter().map(|&a| Float::to_f64(a)).collect();
@@ -366,6 +353,30 @@ fn difference_check<T: Real>(
     Ok(c)
 }
 
+/// The difference quotient of the gradient along `v` at step `step`, in
+/// `f64` from gradients in `T`, with the summed norms of the two gradients
+/// it differences: central, `(∇f(x + sv) − ∇f(x − sv)) / 2s`, or forward,
+/// `(∇f(x + sv) − g0) / s`, when `g0 = ∇f(x)` is given.
+fn gradient_quotient<T: Real>(
+    f: &Function,
+    x: &[T],
+    v: &[T],
+    step: T,
+    g0: Option<&[T]>,
+) -> Result<(Vec<f64>, f64)> {
+    let plus = f.grad(&f.shifted(x, v, step))?;
+    let (minus, denom) = match g0 {
+        Some(g0) => (g0.to_vec(), Float::to_f64(step)),
+        None => (f.grad(&f.shifted(x, v, -step))?, 2.0 * Float::to_f64(step)),
+    };
+    let d = plus
+        .iter()
+        .zip(&minus)
+        .map(|(&p, &m)| (Float::to_f64(p) - Float::to_f64(m)) / denom)
+        .collect();
+    Ok((d, norm(&plus) + norm(&minus)))
+}
+
 /// The estimated error `‖Dv − Hv‖` of the product a difference `mode`
 /// computes along `v` at `x` (0 for the AD modes), made like the spot
 /// check's: truncation from a second quotient at twice the step
@@ -389,21 +400,8 @@ fn difference_product_error<T: Real>(
     if h == 0.0 {
         return Ok(0.0);
     }
-    let quotient = |k: f64| -> Result<(Vec<f64>, f64)> {
-        let step = T::from_f64(k * h);
-        let plus = f.grad(&f.shifted(x, v, step))?;
-        let (minus, denom) = if central {
-            (f.grad(&f.shifted(x, v, -step))?, 2.0 * Float::to_f64(step))
-        } else {
-            (g0.to_vec(), Float::to_f64(step))
-        };
-        let d = plus
-            .iter()
-            .zip(&minus)
-            .map(|(&p, &m)| (Float::to_f64(p) - Float::to_f64(m)) / denom)
-            .collect();
-        Ok((d, norm(&plus) + norm(&minus)))
-    };
+    let base = (!central).then_some(g0);
+    let quotient = |k: f64| gradient_quotient(f, x, v, T::from_f64(k * h), base);
     let (d1, g1) = quotient(1.0)?;
     let (d2, _) = quotient(2.0)?;
     let truncation = distance(&d1, &d2) / if central { 3.0 } else { 1.0 };

@@ -187,7 +187,7 @@ fn spec_example_tour() -> Result<SpecExampleTour> {
 }
 
 fn rosen_tour(n: usize) -> Result<RosenbrockTour> {
-    const ROUNDS: usize = 5;
+    const ROUNDS: usize = 11;
     let t0 = Instant::now();
     let f = rosen_function(n)?;
     let trace_s = t0.elapsed().as_secs_f64();
