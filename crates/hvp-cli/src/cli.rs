@@ -330,6 +330,15 @@ pub struct TargetArgs {
     pub digits: Option<u8>,
 }
 
+impl TargetArgs {
+    /// Significant digits for text output: `--digits`, else the default of
+    /// the precision ([`crate::default_digits`]).
+    pub fn text_digits(&self) -> usize {
+        self.digits
+            .map_or(crate::default_digits(self.dtype), usize::from)
+    }
+}
+
 /// The minimization methods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {

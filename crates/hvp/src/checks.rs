@@ -168,6 +168,15 @@ fn relative_gap<T: Float>(a: &[T], b: &[T]) -> f64 {
 /// ‖v‖‖Au‖)` for two seeded random directions, against the AD tolerance of
 /// [`tolerances`].
 pub fn check_symmetry<T: Real>(op: &dyn LinOp<T>, seed: u64) -> Result<SelfCheck> {
+    Ok(symmetry_probe(op, seed)?.0)
+}
+
+/// [`check_symmetry`] with its probes `u`, `v` and scale
+/// `‖u‖‖Av‖ + ‖v‖‖Au‖`, for callers that refine the tolerance.
+fn symmetry_probe<T: Real>(
+    op: &dyn LinOp<T>,
+    seed: u64,
+) -> Result<(SelfCheck, Vec<T>, Vec<T>, f64)> {
     let n = op.ncols();
     let u: Vec<T> = probe(n, seed);
     let v: Vec<T> = probe(n, seed ^ 0x5555);
@@ -180,11 +189,12 @@ pub fn check_symmetry<T: Real>(op: &dyn LinOp<T>, seed: u64) -> Result<SelfCheck
     let scale = norm(&u) * norm(&av) + norm(&v) * norm(&au);
     let gap = (dot(&u, &av) - dot(&v, &au)).abs();
     let d = if scale == 0.0 { 0.0 } else { gap / scale };
-    Ok(SelfCheck::new(
+    let c = SelfCheck::new(
         format!("symmetry of {}: uᵀAv = vᵀAu", op.name()),
         d,
         tolerances::<T>().0,
-    ))
+    );
+    Ok((c, u, v, scale))
 }
 
 /// Compares `op` with a reference product on a seeded random direction:
@@ -268,15 +278,20 @@ pub fn check_finite_differences<T: Real>(
     seed: u64,
 ) -> Result<SelfCheck> {
     let name = format!("{} vs central differences", op.name());
-    difference_check(op, f, x, tolerances::<T>().0, name, seed)
+    difference_check(op, f, x, &|_, _| Ok(tolerances::<T>().0), name, seed)
 }
 
-/// [`check_finite_differences`] with the product's own tolerance `own_tol`.
+/// The error allowed to the product under test, given the probe `v` and
+/// the product `Av`.
+type OwnTolerance<'a, T> = &'a dyn Fn(&[T], &[T]) -> Result<f64>;
+
+/// [`check_finite_differences`] with the product's own tolerance from
+/// `own_tol`.
 fn difference_check<T: Real>(
     op: &dyn LinOp<T>,
     f: &Function,
     x: &[T],
-    own_tol: f64,
+    own_tol: OwnTolerance<'_, T>,
     name: String,
     seed: u64,
 ) -> Result<SelfCheck> {
@@ -294,6 +309,7 @@ fn difference_check<T: Real>(
     let mut av = vec![T::zero(); n];
     op.apply(&v, &mut av)
         .map_err(|e| Error::Invalid(e.to_string()))?;
+    let own_tol = own_tol(&v, &av)?;
     let h = f.difference_step(x, &v, HvpMode::CentralDifference)?;
     let hf = Float::to_f64(h);
     let u = T::DTYPE.unit_roundoff();
@@ -416,17 +432,11 @@ fn difference_product_error<T: Real>(
 /// `error` of the difference products involved, and at least to `floor`;
 /// fails with a note where that error is as large as the products
 /// themselves.
-fn hold_to_difference_error<T: Real>(
-    c: &mut SelfCheck,
-    error: f64,
-    scale: f64,
-    gap: f64,
-    floor: f64,
-) {
+fn hold_to_difference_error<T: Real>(c: &mut SelfCheck, error: f64, scale: f64, floor: f64) {
     let rel = if scale == 0.0 { 0.0 } else { error / scale };
     c.tolerance = floor.max(tolerances::<T>().0 + DIFFERENCE_SAFETY * rel);
     c.passed = c.discrepancy.is_finite() && c.discrepancy <= c.tolerance;
-    if c.passed && gap > 0.0 && DIFFERENCE_SAFETY * error >= scale {
+    if c.passed && c.discrepancy > 0.0 && DIFFERENCE_SAFETY * error >= scale {
         c.passed = false;
         c.note = Some(
             "the difference products' estimated error is as large as the products:              this mode cannot resolve the Hessian here (use an AD mode)"
@@ -451,19 +461,11 @@ impl<T: Real> HessianOperator<'_, T> {
     /// [`check_finite_differences`] for the estimate): `tol_AD + safety ·
     /// (‖u‖ e(v) + ‖v‖ e(u)) / scale`.
     pub fn check_symmetry(&self, seed: u64) -> Result<SelfCheck> {
-        let mut c = check_symmetry(self, seed)?;
+        let (mut c, u, v, scale) = symmetry_probe(self, seed)?;
         if self.mode().is_difference() {
-            let n = self.dim();
-            let u: Vec<T> = probe(n, seed);
-            let v: Vec<T> = probe(n, seed ^ 0x5555);
-            let (mut au, mut av) = (vec![T::zero(); n], vec![T::zero(); n]);
-            self.apply_hvp(&u, &mut au)?;
-            self.apply_hvp(&v, &mut av)?;
-            let scale = norm(&u) * norm(&av) + norm(&v) * norm(&au);
-            let gap = (dot(&u, &av) - dot(&v, &au)).abs();
             let error = norm(&u) * self.product_error(self.mode(), &v)?
                 + norm(&v) * self.product_error(self.mode(), &u)?;
-            hold_to_difference_error::<T>(&mut c, error, scale, gap, self.floor(self.mode()));
+            hold_to_difference_error::<T>(&mut c, error, scale, self.floor(self.mode()));
         }
         Ok(c)
     }
@@ -517,15 +519,9 @@ impl<T: Real> HessianOperator<'_, T> {
         let mut c = SelfCheck::new(name, relative_gap(&mine, &theirs), tolerances::<T>().0);
         if self.mode().is_difference() || other.is_difference() {
             let error = self.product_error(self.mode(), &v)? + self.product_error(other, &v)?;
-            let gap: f64 = mine
-                .iter()
-                .zip(&theirs)
-                .map(|(&a, &b)| (Float::to_f64(a) - Float::to_f64(b)).powi(2))
-                .sum::<f64>()
-                .sqrt();
             let scale = norm(&mine).max(norm(&theirs));
             let floor = self.floor(self.mode()).max(self.floor(other));
-            hold_to_difference_error::<T>(&mut c, error, scale, gap, floor);
+            hold_to_difference_error::<T>(&mut c, error, scale, floor);
         }
         Ok(c)
     }
@@ -538,23 +534,22 @@ impl<T: Real> HessianOperator<'_, T> {
     /// adds [`DIFFERENCE_SAFETY`] times its own products' estimated error
     /// along the probe, relative to the product.
     pub fn check_finite_differences(&self, seed: u64) -> Result<SelfCheck> {
-        let own_tol = if self.mode().is_difference() {
-            let v: Vec<T> = probe(self.dim(), seed);
-            let mut av = vec![T::zero(); self.dim()];
-            self.apply_hvp(&v, &mut av)?;
-            let size = norm(&av);
-            let error = self.product_error(self.mode(), &v)?;
+        let own_tol = |v: &[T], av: &[T]| -> Result<f64> {
+            if !self.mode().is_difference() {
+                return Ok(self.mode_tolerance(self.mode()));
+            }
+            let size = norm(av);
+            let error = self.product_error(self.mode(), v)?;
             let rel = if size == 0.0 { 0.0 } else { error / size };
-            self.floor(self.mode())
-                .max(tolerances::<T>().0 + DIFFERENCE_SAFETY * rel)
-        } else {
-            self.mode_tolerance(self.mode())
+            Ok(self
+                .floor(self.mode())
+                .max(tolerances::<T>().0 + DIFFERENCE_SAFETY * rel))
         };
         difference_check(
             self,
             self.function(),
             self.point(),
-            own_tol,
+            &own_tol,
             format!("{} vs central differences", self.mode().name()),
             seed,
         )

@@ -140,10 +140,7 @@ pub fn run(args: &EvalArgs) -> Result<u8> {
     if args.target.json {
         print_json(&report)?;
     } else {
-        let digits = args
-            .target
-            .digits
-            .map_or(crate::default_digits(args.target.dtype), usize::from);
+        let digits = args.target.text_digits();
         print_text(&render(&t, &report, digits))?;
     }
     Ok(crate::EXIT_OK)

@@ -154,10 +154,7 @@ pub fn run(args: &MinimizeArgs) -> Result<u8> {
     if args.target.json {
         print_json(&report)?;
     } else {
-        let digits = args
-            .target
-            .digits
-            .map_or(crate::default_digits(args.target.dtype), usize::from);
+        let digits = args.target.text_digits();
         print_text(&render(&t, &report, digits))?;
     }
     if report.converged {
