@@ -122,7 +122,7 @@ Examples:
 
 Workloads: 'tiny' (the specification's example, latency per call), 'rosen'
 (chained Rosenbrock n = 10^3, 10^5, 10^6: f, ∇f, HVP in each AD mode, prepared
-apply, a hand-written gradient), 'mlp' (784-256-256-10 tanh MLP, softmax
+apply, hand-written gradient and HVP), 'mlp' (784-256-256-10 tanh MLP, softmax
 cross-entropy, batch 256, f64 and f32). Each is timed in interleaved rounds;
 times are medians, ratios are to the gradient measured in the same run. Then
 the peak heap growth of each program's first call on a fresh function (graph,

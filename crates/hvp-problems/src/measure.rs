@@ -229,6 +229,9 @@ pub const MODES: [HvpMode; 3] = [
 /// How many directions the batched apply (`apply_hvp_many`) takes.
 pub const BATCH: usize = 16;
 
+/// A hand-written program timed beside the AD ones.
+pub type HandWritten<'a> = Box<dyn FnMut() -> hvp::Result<()> + 'a>;
+
 /// How one function workload is timed.
 pub struct Plan<'a> {
     /// The group it belongs to (`tiny`, `rosen`, `mlp`).
@@ -242,8 +245,9 @@ pub struct Plan<'a> {
     /// Also time `apply_hvp_many` with [`BATCH`] directions (reported per
     /// direction).
     pub batched: bool,
-    /// A hand-written gradient to time beside the AD programs.
-    pub hand: Option<Box<dyn FnMut() -> hvp::Result<()> + 'a>>,
+    /// Hand-written programs to time beside the AD programs, with their
+    /// labels (the hardware bounds of the gradient and the product).
+    pub hand: Vec<(&'static str, HandWritten<'a>)>,
 }
 
 /// One timed program.
@@ -325,7 +329,7 @@ pub struct WorkloadResult {
     pub reps: usize,
     /// Every timed program: f, grad, `hvp <mode>` for each AD mode,
     /// prepared apply, preparation, then the batched apply and the
-    /// hand-written gradient where the plan asks for them.
+    /// hand-written programs where the plan asks for them.
     pub timings: Vec<Timing>,
     /// Prepared apply over a one-off forward-over-reverse HVP.
     pub prepared_over_one_off: f64,
@@ -348,14 +352,14 @@ const PREPARED: &str = "prepared apply";
 const PREPARE: &str = "prepare (f, ∇f, residuals)";
 
 /// Times f, ∇f, the HVP in every AD mode, a prepared operator's apply and
-/// its preparation (plus the batched apply and a hand-written gradient where
+/// its preparation (plus the batched apply and hand-written programs where
 /// `plan` asks) on `f` at the full point `x` along `v`, in interleaved
 /// rounds; ratios are to the gradient of the same run.
 ///
 /// ```
 /// use hvp_problems::measure::{time_function, Plan};
 /// let f = hvp_problems::workloads::spec_example()?;
-/// let plan = Plan { group: "tiny", name: "example".into(), rounds: 3, reps: 10, batched: false, hand: None };
+/// let plan = Plan { group: "tiny", name: "example".into(), rounds: 3, reps: 10, batched: false, hand: Vec::new() };
 /// let r = time_function(plan, &f, &[1.5, -0.7], &[0.3, 1.1])?;
 /// assert_eq!(r.timings[1].label, "grad");
 /// assert!((r.timings[1].ratio_to_grad - 1.0).abs() < 1e-12);
@@ -407,8 +411,8 @@ pub fn time_function<T: Real>(
             Box::new(|| op.apply_hvp_many(k, &vs, &mut outs)),
         ));
     }
-    if let Some(h) = plan.hand {
-        fs.push(("hand-written gradient".into(), h));
+    for (label, h) in plan.hand {
+        fs.push((label.into(), h));
     }
     let mut t = interleaved(plan.rounds, plan.reps, &mut fs)?;
     for ((label, _), ti) in fs.iter().zip(t.iter_mut()) {

@@ -7,8 +7,9 @@
 //!   along `(0.3, 1.1)` ([`spec_example`], latency per call);
 //! - scipy's chained Rosenbrock at `n = 10³, 10⁵, 10⁶` ([`ROSEN_SIZES`],
 //!   [`rosen_function`]) at `x_i = −1.2` (even `i`) / `1` (odd `i`) along
-//!   `v = 1/√n` ([`rosen_point`]), with a hand-written gradient as the
-//!   memory-bandwidth bound ([`rosen_grad_by_hand`]);
+//!   `v = 1/√n` ([`rosen_point`]), with a hand-written gradient and
+//!   Hessian-vector product as the memory-bandwidth bounds
+//!   ([`rosen_grad_by_hand`], [`rosen_hvp_by_hand`]);
 //! - a 784-256-256-10 tanh MLP with softmax cross-entropy on a batch of 256
 //!   ([`mlp_function`]), Glorot-uniform weights, zero biases, `N(0, 1)`
 //!   inputs, labels uniform in `0..9` and a direction `v ~ N(0, 1)` over its
@@ -32,6 +33,7 @@
 use crate::measure::{fmt_bytes, fmt_time, measure_memory, time_function, Plan, WorkloadResult};
 use crate::rng::SplitMix64;
 use hvp::{trace, DType, Function, Spec, Tensor};
+use rayon::prelude::*;
 use std::fmt::Write as _;
 
 /// The point of the specification's example, `(x, y)`.
@@ -76,18 +78,75 @@ pub fn rosen_point(n: usize) -> (Vec<f64>, Vec<f64>) {
     (x, vec![1.0 / (n as f64).sqrt(); n])
 }
 
-/// The chained Rosenbrock gradient by hand into `g`: one single-threaded
-/// pass over `x`, each `g[i]` from `x[i−1], x[i], x[i+1]` (vectorizable, no
-/// carried state), the memory-bandwidth bound a gradient can hope for.
+/// Entries per parallel block of the hand-written loops: large enough that
+/// a block's two boundary entries cost nothing, small enough to spread
+/// `n = 10⁵` over the cores.
+const HAND_BLOCK: usize = 1 << 14;
+
+/// Runs `row(i, x_i−1, x_i, x_i+1, v_i−1, v_i, v_i+1)` for every interior
+/// entry `0 < i < n − 1` of `out`, in parallel blocks; `v` may be empty (then
+/// its entries read as zero). The loop body is branch-free, so it
+/// vectorizes.
+fn interior_rows(
+    x: &[f64],
+    v: &[f64],
+    out: &mut [f64],
+    row: impl Fn([f64; 3], [f64; 3]) -> f64 + Sync,
+) {
+    let n = x.len();
+    let inner = &mut out[1..n - 1];
+    inner
+        .par_chunks_mut(HAND_BLOCK)
+        .enumerate()
+        .for_each(|(b, block)| {
+            let lo = b * HAND_BLOCK;
+            let xs = x[lo..lo + block.len() + 2].windows(3);
+            if v.is_empty() {
+                for (o, w) in block.iter_mut().zip(xs) {
+                    *o = row([w[0], w[1], w[2]], [0.0; 3]);
+                }
+            } else {
+                let vs = v[lo..lo + block.len() + 2].windows(3);
+                for ((o, w), u) in block.iter_mut().zip(xs).zip(vs) {
+                    *o = row([w[0], w[1], w[2]], [u[0], u[1], u[2]]);
+                }
+            }
+        });
+}
+
+/// The chained Rosenbrock gradient by hand into `g`: one pass over `x` in
+/// parallel blocks, each `g[i]` from `x[i−1], x[i], x[i+1]` (vectorizable,
+/// no carried state), the memory-bandwidth bound a gradient can hope for.
 /// `x` and `g` have the same length, at least 2.
 pub fn rosen_grad_by_hand(x: &[f64], g: &mut [f64]) {
     let n = x.len();
     g[0] = -400.0 * x[0] * (x[1] - x[0] * x[0]) - 2.0 * (1.0 - x[0]);
-    for (gi, w) in g[1..n - 1].iter_mut().zip(x.windows(3)) {
-        let (a, b, c) = (w[0], w[1], w[2]);
-        *gi = 200.0 * (b - a * a) - 400.0 * b * (c - b * b) - 2.0 * (1.0 - b);
+    if n > 2 {
+        interior_rows(x, &[], g, |[a, b, c], _| {
+            200.0 * (b - a * a) - 400.0 * b * (c - b * b) - 2.0 * (1.0 - b)
+        });
     }
     g[n - 1] = 200.0 * (x[n - 1] - x[n - 2] * x[n - 2]);
+}
+
+/// The chained Rosenbrock Hessian-vector product by hand into `out`: one
+/// pass over `x` and `v` in parallel blocks, row `i` of the tridiagonal
+/// Hessian (diagonal `1200 x_i² − 400 x_{i+1} + 2 (+ 200)`, off-diagonals
+/// `−400 x_i`) times `v`. The bound for a prepared apply, which must read
+/// `v` as well as `x`: a third more memory traffic than the gradient.
+/// All three have the same length, at least 2.
+pub fn rosen_hvp_by_hand(x: &[f64], v: &[f64], out: &mut [f64]) {
+    let n = x.len();
+    // The part of row `i` from the term coupling `x_i` and `x_{i+1}`.
+    let ahead =
+        |a: f64, b: f64, va: f64, vb: f64| (1200.0 * a * a - 400.0 * b + 2.0) * va - 400.0 * a * vb;
+    out[0] = ahead(x[0], x[1], v[0], v[1]);
+    if n > 2 {
+        interior_rows(x, v, out, |[p, a, b], [vp, va, vb]| {
+            ahead(a, b, va, vb) + 200.0 * va - 400.0 * p * vp
+        });
+    }
+    out[n - 1] = 200.0 * v[n - 1] - 400.0 * x[n - 2] * v[n - 2];
 }
 
 /// The MLP's layer widths, input to output.
@@ -279,7 +338,7 @@ fn tiny(quick: bool, memory: bool) -> hvp::Result<WorkloadResult> {
         rounds: if quick { 5 } else { 21 },
         reps: if quick { 2_000 } else { 20_000 },
         batched: true,
-        hand: None,
+        hand: Vec::new(),
     };
     let mut r = time_function(plan, &f, &SPEC_POINT, &SPEC_DIRECTION)?;
     if memory {
@@ -291,18 +350,30 @@ fn tiny(quick: bool, memory: bool) -> hvp::Result<WorkloadResult> {
 fn rosen(n: usize, quick: bool, memory: bool) -> hvp::Result<WorkloadResult> {
     let f = rosen_function(n)?;
     let (x, v) = rosen_point(n);
-    let mut gh = vec![0.0; n];
-    let xr = &x;
+    let (mut gh, mut hh) = (vec![0.0; n], vec![0.0; n]);
+    let (xr, vr) = (&x, &v);
     let plan = Plan {
         group: Group::Rosen.name(),
         name: format!("chained Rosenbrock n = {n} (f64)"),
         rounds: if quick { 5 } else { 15 },
         reps: (1_000_000 / n).clamp(1, 200),
         batched: true,
-        hand: Some(Box::new(move || {
-            rosen_grad_by_hand(xr, &mut gh);
-            Ok(())
-        })),
+        hand: vec![
+            (
+                "hand-written gradient",
+                Box::new(move || {
+                    rosen_grad_by_hand(xr, &mut gh);
+                    Ok(())
+                }),
+            ),
+            (
+                "hand-written HVP",
+                Box::new(move || {
+                    rosen_hvp_by_hand(xr, vr, &mut hh);
+                    Ok(())
+                }),
+            ),
+        ],
     };
     let mut r = time_function(plan, &f, &x, &v)?;
     if memory {
@@ -329,7 +400,7 @@ fn mlp(m: &Mlp, out: &mut Vec<WorkloadResult>) -> hvp::Result<()> {
         rounds: if m.quick { 3 } else { 11 },
         reps: 1,
         batched: true,
-        hand: None,
+        hand: Vec::new(),
     };
     if m.f64 {
         let mut r = time_function(plan("f64"), &f, &x, &v)?;
@@ -432,7 +503,7 @@ mod tests {
 
     #[test]
     fn the_hand_written_gradient_is_the_traced_one() {
-        for n in [2, 3, 10, 1001] {
+        for n in [2, 3, 10, 1001, 2 * HAND_BLOCK + 5] {
             let f = rosen_function(n).unwrap();
             let x: Vec<f64> = (0..n).map(|i| ((i * 7 % 11) as f64) / 5.0 - 1.0).collect();
             let mut g = vec![0.0; n];
@@ -442,6 +513,25 @@ mod tests {
                 assert!(
                     (a - b).abs() <= 1e-12 * (1.0 + b.abs()),
                     "n {n} g[{i}]: {a} vs {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_hand_written_hvp_is_the_traced_one() {
+        // Sizes across the parallel blocks' boundaries.
+        for n in [2, 3, 10, 1001, 2 * HAND_BLOCK + 5] {
+            let f = rosen_function(n).unwrap();
+            let x: Vec<f64> = (0..n).map(|i| ((i * 7 % 11) as f64) / 5.0 - 1.0).collect();
+            let v: Vec<f64> = (0..n).map(|i| ((i * 5 % 13) as f64) / 6.0 - 1.0).collect();
+            let mut hv = vec![0.0; n];
+            rosen_hvp_by_hand(&x, &v, &mut hv);
+            let ad = f.hvp(&x, &v).unwrap();
+            for (i, (a, b)) in hv.iter().zip(&ad).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-12 * (1.0 + b.abs()),
+                    "n {n} hv[{i}]: {a} vs {b}"
                 );
             }
         }
