@@ -328,7 +328,8 @@ pub struct WorkloadResult {
     /// Calls per sample.
     pub reps: usize,
     /// Every timed program: f, grad, `hvp <mode>` for each AD mode,
-    /// prepared apply, preparation, then the batched apply and the
+    /// prepared apply, preparation, preparation in place
+    /// ([`HessianOperator::prepare_at`]), then the batched apply and the
     /// hand-written programs where the plan asks for them.
     pub timings: Vec<Timing>,
     /// Prepared apply over a one-off forward-over-reverse HVP.
@@ -350,6 +351,7 @@ fn hvp_label(mode: HvpMode) -> String {
 
 const PREPARED: &str = "prepared apply";
 const PREPARE: &str = "prepare (f, ∇f, residuals)";
+const REPREPARE: &str = "prepare again, in place";
 
 /// Times f, ∇f, the HVP in every AD mode, a prepared operator's apply and
 /// its preparation (plus the batched apply and hand-written programs where
@@ -375,6 +377,7 @@ pub fn time_function<T: Real>(
     let mut g = vec![T::zero(); n];
     let mut hv: Vec<Vec<T>> = (0..MODES.len()).map(|_| vec![T::zero(); n]).collect();
     let op = HessianOperator::new(f, x)?;
+    let mut op_again = HessianOperator::new(f, x)?;
     let operator_memory = op.memory()?.into();
     let mut ha = vec![T::zero(); n];
     let k = BATCH;
@@ -405,6 +408,7 @@ pub fn time_function<T: Real>(
             Ok(())
         }),
     ));
+    fs.push((REPREPARE.into(), Box::new(|| op_again.prepare_at(x))));
     if plan.batched {
         fs.push((
             format!("apply_many k={k}, per vector"),

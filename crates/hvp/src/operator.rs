@@ -119,44 +119,90 @@ impl<'f, T: Real> HessianOperator<'f, T> {
     /// once); the other AD modes compute a full product per apply; the
     /// difference modes reuse the gradient at `x`.
     pub fn with_mode(f: &'f Function, x: &[T], mode: HvpMode) -> Result<Self> {
-        let xs = f.split_point(x)?;
-        let (value, gradient, kind) = match mode {
+        f.split_point(x)?;
+        let kind = match mode {
             HvpMode::ForwardOverReverse => {
-                let c = f.compiled::<T>(Program::Prepare)?;
                 let prep = f.derived_graph(Program::Prepare)?;
-                let shapes = prep.output_shapes();
-                let n_wrt = f.n_wrt();
-                let mut value = [T::zero()];
-                let mut gradient = vec![T::zero(); f.num_params()];
-                let mut residuals: Vec<Vec<T>> = shapes[1 + n_wrt..]
+                let residuals = prep.output_shapes()[1 + f.n_wrt()..]
                     .iter()
                     .map(|s| vec![T::zero(); s.numel()])
                     .collect();
-                {
-                    let mut outs: Vec<&mut [T]> = vec![&mut value];
-                    outs.extend(f.split_params_mut("gradient buffer", &mut gradient)?);
-                    outs.extend(residuals.iter_mut().map(|r| r.as_mut_slice()));
-                    c.run(&xs, &mut outs)?;
-                }
-                (value[0], gradient, Kind::Prepared { residuals })
+                Kind::Prepared { residuals }
             }
-            HvpMode::ReverseOverForward | HvpMode::ReverseOverReverse => {
-                let (v, g) = f.value_and_grad(x)?;
-                (v, g, Kind::OneOff)
-            }
-            HvpMode::ForwardDifference | HvpMode::CentralDifference => {
-                let (v, g) = f.value_and_grad(x)?;
-                (v, g, Kind::Differences)
-            }
+            HvpMode::ReverseOverForward | HvpMode::ReverseOverReverse => Kind::OneOff,
+            HvpMode::ForwardDifference | HvpMode::CentralDifference => Kind::Differences,
         };
-        Ok(HessianOperator {
+        let mut op = HessianOperator {
             f,
             x: x.to_vec(),
             mode,
-            value,
-            gradient,
+            value: T::zero(),
+            gradient: vec![T::zero(); f.num_params()],
             kind,
-        })
+        };
+        op.compute_at(x)?;
+        Ok(op)
+    }
+
+    /// Prepares the operator again at a new point `x`, in place: the
+    /// point, the gradient and the residuals are written into the buffers
+    /// the operator already holds, so a sequence of preparations (one per
+    /// iterate of a Newton method) allocates nothing after the first and
+    /// touches no fresh memory.
+    ///
+    /// On an error (a point of the wrong length, or a non-finite value
+    /// under [`Function::set_check_finite`]) the operator stays prepared at
+    /// its previous point, with the same value, gradient and products.
+    ///
+    /// ```
+    /// use hvp::{trace, HessianOperator, Spec};
+    /// let f = trace(|x| (&x[0] * &x[0] * &x[0]).sum(), &[Spec::vector(2)])?;
+    /// let mut h = HessianOperator::new(&f, &[1.0_f64, 2.0])?;
+    /// h.prepare_at(&[3.0, -1.0])?;
+    /// let mut hv = [0.0; 2];
+    /// h.apply_hvp(&[1.0, 1.0], &mut hv)?; // diag(6 x) (1, 1)
+    /// assert_eq!(hv, [18.0, -6.0]);
+    /// assert_eq!(h.gradient(), &[27.0, 3.0]);
+    /// # Ok::<(), hvp::Error>(())
+    /// ```
+    pub fn prepare_at(&mut self, x: &[T]) -> Result<()> {
+        self.f.split_point(x)?;
+        if let Err(e) = self.compute_at(x) {
+            // The buffers may hold part of the failed run: recompute them
+            // at the point the operator still holds (which succeeded
+            // before, and runs the same deterministic program).
+            let held = std::mem::take(&mut self.x);
+            let restored = self.compute_at(&held);
+            self.x = held;
+            restored?;
+            return Err(e);
+        }
+        self.x.copy_from_slice(x);
+        Ok(())
+    }
+
+    /// Runs the once-per-point program at `x` into the operator's value,
+    /// gradient and residual buffers (the point itself is the caller's to
+    /// store).
+    fn compute_at(&mut self, x: &[T]) -> Result<()> {
+        let xs = self.f.split_point(x)?;
+        let program = match self.kind {
+            Kind::Prepared { .. } => Program::Prepare,
+            Kind::OneOff | Kind::Differences => Program::ValueAndGrad,
+        };
+        let c = self.f.compiled::<T>(program)?;
+        let mut value = [T::zero()];
+        let mut outs: Vec<&mut [T]> = vec![&mut value];
+        outs.extend(
+            self.f
+                .split_params_mut("gradient buffer", &mut self.gradient)?,
+        );
+        if let Kind::Prepared { residuals } = &mut self.kind {
+            outs.extend(residuals.iter_mut().map(|r| r.as_mut_slice()));
+        }
+        c.run(&xs, &mut outs)?;
+        self.value = value[0];
+        Ok(())
     }
 
     /// `f(x)`, computed during preparation.

@@ -444,3 +444,76 @@ fn difference_mode_operators_are_held_to_their_estimated_error() {
     let c = h.check_modes(HvpMode::ForwardDifference, 0).unwrap();
     assert!(c.passed && c.tolerance < 5e-2, "{c}");
 }
+
+/// The operator's whole observable state at its point: value, gradient,
+/// point and two products.
+fn state(h: &HessianOperator<'_, f64>, probes: &[Vec<f64>]) -> (f64, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut products = Vec::new();
+    for v in probes {
+        let mut hv = vec![0.0; v.len()];
+        h.apply(v, &mut hv).unwrap();
+        products.extend(hv);
+    }
+    (
+        h.value(),
+        h.gradient().to_vec(),
+        h.point().to_vec(),
+        products,
+    )
+}
+
+#[test]
+fn preparing_again_in_place_equals_a_fresh_operator_in_every_mode() {
+    let mut rng = TestRng::new(7);
+    let rosen = trace(|x| rosenbrock(&x[0]), &[Spec::vector(9)]).unwrap();
+    let net = network();
+    for f in [&rosen, &net] {
+        let point = |rng: &mut TestRng| {
+            if f.num_params() == 9 {
+                rng.vec(9, -2.0, 2.0)
+            } else {
+                network_point(rng, f)
+            }
+        };
+        let probes = [
+            rng.vec(f.num_params(), -1.0, 1.0),
+            rng.vec(f.num_params(), -1.0, 1.0),
+        ];
+        for mode in HvpMode::ALL {
+            let mut h = HessianOperator::with_mode(f, &point(&mut rng), mode).unwrap();
+            for _ in 0..3 {
+                let x = point(&mut rng);
+                h.prepare_at(&x).unwrap();
+                let fresh = HessianOperator::with_mode(f, &x, mode).unwrap();
+                // The same programs on the same inputs: the same bits.
+                assert_eq!(state(&h, &probes), state(&fresh, &probes), "{mode:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_failed_preparation_leaves_the_operator_at_its_previous_point() {
+    let mut f = trace(
+        |x| (x[0].log() * &x[0] + x[0].sin()).sum(),
+        &[Spec::vector(3)],
+    )
+    .unwrap();
+    f.set_check_finite(true);
+    let probes = [vec![1.0, -0.5, 0.25], vec![0.0, 1.0, 0.0]];
+    for mode in HvpMode::ALL {
+        let mut h = HessianOperator::with_mode(&f, &[1.0, 2.0, 0.5], mode).unwrap();
+        let before = state(&h, &probes);
+        // log of a negative entry: a non-finite value mid-program.
+        let err = h.prepare_at(&[1.5, -2.0, 0.5]).unwrap_err();
+        assert!(err.to_string().contains("non-finite"), "{mode:?}: {err}");
+        assert_eq!(state(&h, &probes), before, "{mode:?}");
+        // A point of the wrong length.
+        assert!(h.prepare_at(&[1.0, 2.0]).is_err());
+        assert_eq!(state(&h, &probes), before, "{mode:?}");
+        // And it still moves to a good point.
+        h.prepare_at(&[0.5, 1.0, 3.0]).unwrap();
+        let fresh = HessianOperator::with_mode(&f, &[0.5, 1.0, 3.0], mode).unwrap();
+        assert_eq!(state(&h, &probes), state(&fresh, &probes), "{mode:?}");
+    }
+}
