@@ -204,6 +204,8 @@ pub struct Function {
     check_finite: bool,
     derived: [OnceLock<std::result::Result<Graph, Error>>; N_PROGRAMS],
     linearized: OnceLock<std::result::Result<tr::Linearized, Error>>,
+    /// [`Function::batching_pays`] per program, decided on first use.
+    batching_pays: [OnceLock<bool>; N_PROGRAMS],
     f32_slots: Slots<f32>,
     f64_slots: Slots<f64>,
 }
@@ -305,6 +307,7 @@ impl Function {
             check_finite: false,
             derived: std::array::from_fn(|_| OnceLock::new()),
             linearized: OnceLock::new(),
+            batching_pays: std::array::from_fn(|_| OnceLock::new()),
             f32_slots: Slots::default(),
             f64_slots: Slots::default(),
         })
@@ -727,17 +730,23 @@ impl Function {
     /// x[:-1]`) only along a value's outermost axis, which batching turns
     /// into an inner one: a program with such layout ops and no matrix
     /// product to gain on runs faster direction by direction (Rosenbrock
-    /// n = 10⁵: 4× per vector).
+    /// n = 10⁵: 4× per vector). Decided once per program: batched
+    /// products are the hot path of block Krylov methods.
     pub(crate) fn batching_pays(&self, program: Program) -> Result<bool> {
+        let slot = &self.batching_pays[program.slot()];
+        if let Some(&pays) = slot.get() {
+            return Ok(pays);
+        }
         let g = self.derived_graph(program)?;
         let has = |pred: fn(&Prim) -> bool| g.eqns.iter().any(|e| pred(&e.prim));
-        Ok(has(|p| matches!(p, Prim::MatMul { .. }))
+        let pays = has(|p| matches!(p, Prim::MatMul { .. }))
             || !has(|p| {
                 matches!(
                     p,
                     Prim::Slice { .. } | Prim::Pad { .. } | Prim::Concat { .. }
                 )
-            }))
+            });
+        Ok(*slot.get_or_init(|| pays))
     }
 
     /// Runs the batched prepared product on `k` directions given the
