@@ -63,8 +63,9 @@ Checks: the value and gradient are finite; the operator is symmetric
 of the gradient agree with Hv, along random directions drawn with --seed.
 The difference check allows for the differences' own error, estimated at the
 point: truncation from a second step (Richardson), rounding from the size of
-the gradient. Where rounding swamps the differences (badly scaled problems in
-f32) that check is inconclusive (SKIP). Exit status 1 when any check fails.";
+the gradient; where one clearly dominates it moves the step. Where rounding
+swamps the differences at every step it is inconclusive (SKIP). Exit status 1
+when any check fails.";
 
 const FUNCTIONS_EXAMPLES: &str = "\
 Examples:

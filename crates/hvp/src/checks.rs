@@ -63,9 +63,12 @@ impl SelfCheck {
 /// `tolerance = operator + safety · (truncation + rounding)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DifferenceTolerance {
-    /// The step `h` along the probe direction `v` (the step of
-    /// [`HvpMode::CentralDifference`]: `∛u (1 + ‖x‖) / ‖v‖`).
+    /// The step `h` along the probe direction `v` the differences were
+    /// taken at: the nominal step, or where the check moved it.
     pub step: f64,
+    /// The step the check started from, that of
+    /// [`HvpMode::CentralDifference`]: `∛u (1 + ‖x‖) / ‖v‖`.
+    pub nominal_step: f64,
     /// Truncation error of `D(h)`, estimated from a second step
     /// (Richardson): `‖D(h) − D(2h)‖ / 3`.
     pub truncation: f64,
@@ -222,18 +225,19 @@ pub fn check_against<T: Real>(
 /// estimate of the difference quotient is first order (the leading
 /// truncation term, one rounding per gradient entry), so the comparison
 /// allows a few times more. On the 37 built-in problems at their standard
-/// starts, 13 probe directions each, the true error of `D(h)` (in `f64`)
-/// was at most 2 times the estimate (gradients with cancelling terms round
-/// more than `u ‖∇f‖`); 6 leaves a factor 3 over that, and still flags a
-/// product wrong by a relative `1e-4` where rounding is worst, at the start
-/// of Brown's badly scaled function (tolerance `3e-5` there).
+/// starts, 13 probe directions each, the true error of `D(h)` at the step
+/// the check settles on was at most 2 times the estimate, in `f64` (1.96)
+/// and in `f32` (1.82) (gradients with cancelling terms round more than
+/// `u ‖∇f‖`); 6 leaves a factor 3 over that, and still flags a product
+/// wrong by a relative `1e-4` where rounding is worst, at the start of
+/// Brown's badly scaled function (tolerance about `1e-6` there).
 pub const DIFFERENCE_SAFETY: f64 = 6.0;
 
 /// Finite-difference spot check of any operator claiming to be `∇²f(x)`:
 /// compares `A v` with the central difference of the gradient
 /// `D(h) = (∇f(x + hv) − ∇f(x − hv)) / 2h` along a seeded random direction
-/// `v`, with the step of [`HvpMode::CentralDifference`],
-/// `h = ∛u (1 + ‖x‖) / ‖v‖` (`u` the unit roundoff of `T`).
+/// `v`, starting from the step of [`HvpMode::CentralDifference`],
+/// `h₀ = ∛u (1 + ‖x‖) / ‖v‖` (`u` the unit roundoff of `T`).
 ///
 /// The discrepancy is `‖A v − D(h)‖ / s`, `s = max(‖A v‖, ‖D(h)‖)`. The
 /// tolerance is not a constant but the error `D(h)` has at this point,
@@ -254,6 +258,18 @@ pub const DIFFERENCE_SAFETY: f64 = 6.0;
 /// `5e-6` in `f64` (true error `4e-7`); at the starts of Meyer's and
 /// Osborne's fits the truncation part dominates instead (`1e-7`, `6e-7`).
 ///
+/// So the step moves, by factors of 2 and at most 2⁸ times, where the
+/// estimated error at `h₀` exceeds `∛u` (it aims at `u^(2/3)`) and one part
+/// clearly dominates, for as long as the estimated total falls: larger
+/// while rounding dominates (by 2×), up to the first step where truncation
+/// takes over; smaller while truncation dominates (by 100× to start, 10× to
+/// go on, since the rounding estimate runs low where gradient terms
+/// cancel), until the error is below `∛u`. Brown's function in `f64` thus
+/// gets a tolerance of about `1e-6` instead of `3e-5`; in `f32` a
+/// conclusive check instead of none; Meyer's and Osborne's fits in `f32`
+/// differences that settle. [`DifferenceTolerance::step`] and
+/// [`DifferenceTolerance::nominal_step`] say where it went.
+///
 /// The check passes when `discrepancy ≤ tol_A + safety · (t + r) / s`,
 /// i.e. `‖A v − D(h)‖ ≤ tol_A · s + safety · (t + r)`, with `safety =`
 /// [`DIFFERENCE_SAFETY`] and `tol_A` the AD tolerance of [`tolerances`], the
@@ -270,7 +286,7 @@ pub const DIFFERENCE_SAFETY: f64 = 6.0;
 /// fails: the gradient changes over the step by as much as `Hv` itself, so
 /// `f` is not twice differentiable at `x` (a kink) or not smooth at the
 /// scale of `h`. A product that misses even that wide tolerance fails as
-/// usual. Four gradients are computed.
+/// usual. Four gradients are computed, two more per move of the step.
 pub fn check_finite_differences<T: Real>(
     op: &dyn LinOp<T>,
     f: &Function,
@@ -315,6 +331,7 @@ fn difference_check<T: Real>(
     let u = T::DTYPE.unit_roundoff();
     let mut parts = DifferenceTolerance {
         step: hf,
+        nominal_step: hf,
         truncation: 0.0,
         rounding: 0.0,
         safety: DIFFERENCE_SAFETY,
@@ -326,15 +343,81 @@ fn difference_check<T: Real>(
         c.difference = Some(parts);
         return Ok(c);
     }
-    let quotient = |k: f64| gradient_quotient(f, x, &v, T::from_f64(k * hf), None);
-    let (d1, g1) = quotient(1.0)?;
-    let (d2, _) = quotient(2.0)?;
     let av: Vec<f64> = av.iter().map(|&a| Float::to_f64(a)).collect();
+    let vnorm = norm(&v);
+    let xnorm = f.param_norm(x);
+    let step = |j: i32| hf * 2f64.powi(j);
+    // Quotients at the steps `h 2^j`, computed as the search needs them.
+    let mut quotients: std::collections::BTreeMap<i32, (Vec<f64>, f64)> = Default::default();
+    let mut quotient_at = |j: i32| -> Result<(Vec<f64>, f64)> {
+        if let Some(q) = quotients.get(&j) {
+            return Ok(q.clone());
+        }
+        let q = gradient_quotient(f, x, &v, T::from_f64(step(j)), None)?;
+        quotients.insert(j, q.clone());
+        Ok(q)
+    };
+    // The estimate at step `h 2^j`: its quotient, truncation and rounding.
+    let mut estimate = |j: i32| -> Result<StepEstimate> {
+        let (d, g) = quotient_at(j)?;
+        let (d2, _) = quotient_at(j + 1)?;
+        let hj = step(j);
+        let truncation = distance(&d, &d2) / 3.0;
+        let rounding = u * g / (2.0 * hj) + u * xnorm * norm(&d) / (vnorm * hj);
+        Ok(StepEstimate {
+            j,
+            d,
+            g,
+            truncation,
+            rounding,
+        })
+    };
+    // Start at the nominal step and move it only where one error clearly
+    // dominates, while the estimated total keeps falling: smaller steps
+    // where the gradient changes too fast for `h` (steep exponentials in
+    // f32), larger ones where rounding swamps the differences (large
+    // gradients around a small `Hv`). A smaller step stops short of the
+    // regime where rounding dominates: that estimate runs low where
+    // gradient terms cancel (as on the trigonometric function), while the
+    // truncation estimate, a measured difference, also sees the noise.
+    let mut best = estimate(0)?;
+    // Good enough: the nominal step aims at an error of order u^(2/3);
+    // only one clearly worse than that, past ∛u, is worth more gradients.
+    // Sharper differences would also start to see the rounding of the
+    // product under test itself on ill-conditioned problems (the
+    // trigonometric function's in f32).
+    let good = |e: &StepEstimate| e.truncation + e.rounding <= u.cbrt() * norm(&e.d);
+    let direction = if good(&best) {
+        0
+    } else if best.truncation > STEP_SHRINK_MARGIN * STEP_SHRINK_MARGIN * best.rounding {
+        -1
+    } else if best.rounding > STEP_GROW_MARGIN * best.truncation {
+        1
+    } else {
+        0
+    };
+    for _ in 0..if direction == 0 { 0 } else { MAX_STEP_MOVES } {
+        let next = estimate(best.j + direction)?;
+        let better = next.truncation + next.rounding < best.truncation + best.rounding;
+        if !better || (direction < 0 && next.truncation < STEP_SHRINK_MARGIN * next.rounding) {
+            break;
+        }
+        let crossed = direction > 0 && next.truncation > next.rounding;
+        best = next;
+        if crossed || (direction < 0 && good(&best)) {
+            break;
+        }
+    }
+    let StepEstimate {
+        d: d1,
+        g: g1,
+        truncation,
+        rounding,
+        j,
+    } = best;
+    parts.step = step(j);
     let scale = norm(&av).max(norm(&d1));
     let gap = distance(&av, &d1);
-    let truncation = distance(&d1, &d2) / 3.0;
-    let vnorm = norm(&v);
-    let rounding = u * g1 / (2.0 * hf) + u * f.param_norm(x) * norm(&d1) / (vnorm * hf);
     let (discrepancy, rel) = if scale == 0.0 {
         (0.0, 0.0)
     } else {
@@ -367,6 +450,32 @@ fn difference_check<T: Real>(
         }
     }
     Ok(c)
+}
+
+/// How far the spot check may move its step from the nominal one, in
+/// factors of 2 (each move costs two gradients).
+const MAX_STEP_MOVES: usize = 8;
+
+/// How much the truncation estimate must exceed the rounding estimate for
+/// the spot check to take smaller steps (squared to start, once to go on):
+/// a wide margin, since the rounding estimate runs low where gradient terms
+/// cancel.
+const STEP_SHRINK_MARGIN: f64 = 10.0;
+
+/// How much the rounding estimate must exceed the truncation estimate for
+/// the spot check to take larger steps: larger steps only lower rounding,
+/// and the truncation they bring is measured, so a small margin.
+const STEP_GROW_MARGIN: f64 = 2.0;
+
+/// The spot check's estimate at the step `h 2^j`.
+struct StepEstimate {
+    j: i32,
+    /// The central quotient `D(h 2^j)`.
+    d: Vec<f64>,
+    /// The summed norms of the two gradients it differences.
+    g: f64,
+    truncation: f64,
+    rounding: f64,
 }
 
 /// The difference quotient of the gradient along `v` at step `step`, in

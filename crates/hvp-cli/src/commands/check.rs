@@ -8,10 +8,10 @@
 //! differences' estimated error at the point.
 //! The central-difference spot check is held to the estimated error of the
 //! differences at the point ([`hvp::check_finite_differences`]), reported
-//! with its parts; where that error is as large as the differences (badly
-//! scaled problems in `f32`) the check is inconclusive, shown as SKIP, and
-//! does not fail the run; where the differences do not converge (a kink) it
-//! fails.
+//! with its parts and the step it moved to; where that error is as large as
+//! the differences at every step (rounding of a huge gradient in `f32`) the
+//! check is inconclusive, shown as SKIP, and does not fail the run; where
+//! the differences do not converge (a kink) it fails.
 
 use crate::cli::{CheckArgs, DTypeArg};
 use crate::commands::eval::{InputInfo, ProblemInfo};
@@ -53,6 +53,9 @@ pub struct CheckResult {
 pub struct ToleranceParts {
     /// The difference step `h` along the probe direction.
     pub step: f64,
+    /// The step the check started its search from (the central-difference
+    /// step), which it moves where one error clearly dominates.
+    pub nominal_step: f64,
     /// Estimated truncation error of the differences, `‖D(h) − D(2h)‖ / 3`.
     pub truncation: f64,
     /// Estimated rounding error of the differences, `u ‖∇f‖ / h` and the
@@ -68,6 +71,7 @@ impl From<hvp::DifferenceTolerance> for ToleranceParts {
     fn from(d: hvp::DifferenceTolerance) -> ToleranceParts {
         ToleranceParts {
             step: d.step,
+            nominal_step: d.nominal_step,
             truncation: d.truncation,
             rounding: d.rounding,
             safety: d.safety,
@@ -217,8 +221,15 @@ pub fn render(r: &CheckReport) -> String {
             );
             out += "\n";
             if let Some(p) = &c.tolerance_parts {
+                // The step is the nominal one, bit for bit, unless moved.
+                #[allow(clippy::float_cmp)]
+                let moved = if p.step == p.nominal_step {
+                    String::new()
+                } else {
+                    format!(" (nominal {})", fmt_num(p.nominal_step, 2))
+                };
                 out += &format!(
-                    "        tolerance = {} + {} × (truncation {} + rounding {}), step {}\n",
+                    "        tolerance = {} + {} × (truncation {} + rounding {}), step {}{moved}\n",
                     fmt_num(p.operator, 2),
                     fmt_num(p.safety, 2),
                     fmt_num(p.truncation, 2),
