@@ -119,6 +119,11 @@ impl Program {
 }
 
 type Slot<T> = OnceLock<std::result::Result<Compiled<T>, Error>>;
+
+/// The per-input parts of a flat point, direction or buffer, handed to a
+/// compiled program: inline for up to 8 inputs, so a product on a prepared
+/// operator allocates nothing.
+pub(crate) type Parts<S> = smallvec::SmallVec<[S; 8]>;
 type SharedCompiled<T> = Arc<std::result::Result<Compiled<T>, Error>>;
 
 /// One array per output of a function.
@@ -451,9 +456,9 @@ impl Function {
     /// Splits a flat point into per-input slices.
     /// Splits a flat point into per-input slices, followed by the captured
     /// constants (converted to `T` once).
-    pub(crate) fn split_point<'a, T: Real>(&'a self, x: &'a [T]) -> Result<Vec<&'a [T]>> {
+    pub(crate) fn split_point<'a, T: Real>(&'a self, x: &'a [T]) -> Result<Parts<&'a [T]>> {
         self.check_len("point", x.len(), self.n_point)?;
-        let mut parts: Vec<&'a [T]> = self
+        let mut parts: Parts<&'a [T]> = self
             .specs
             .iter()
             .zip(&self.offsets)
@@ -481,7 +486,7 @@ impl Function {
         &self,
         what: &'static str,
         v: &'a [T],
-    ) -> Result<Vec<&'a [T]>> {
+    ) -> Result<Parts<&'a [T]>> {
         self.check_len(what, v.len(), self.n_params)?;
         Ok(self
             .specs
@@ -495,9 +500,9 @@ impl Function {
         &self,
         what: &'static str,
         v: &'a mut [T],
-    ) -> Result<Vec<&'a mut [T]>> {
+    ) -> Result<Parts<&'a mut [T]>> {
         self.check_len(what, v.len(), self.n_params)?;
-        let mut out = Vec::new();
+        let mut out = Parts::new();
         let mut rest = v;
         for s in self.specs.iter().filter(|s| s.differentiable) {
             let (head, tail) = rest.split_at_mut(s.numel());
@@ -761,7 +766,7 @@ impl Function {
         let c = self.batched::<T>(Program::PreparedApply, k)?;
         self.run_rows(
             c.as_ref().as_ref().map_err(Clone::clone)?,
-            residuals.to_vec(),
+            residuals.iter().copied().collect(),
             k,
             vs,
             outs,
@@ -771,12 +776,12 @@ impl Function {
     /// Runs a batched program whose leading inputs are `prefix` and whose
     /// last inputs are the `k` directions regrouped into one `[k, nᵢ]`
     /// block per differentiable input; writes the rows of the result.
-    fn run_rows<T: Real>(
+    fn run_rows<'a, T: Real>(
         &self,
         c: &Compiled<T>,
-        prefix: Vec<&[T]>,
+        prefix: Parts<&'a [T]>,
         k: usize,
-        vs: &[T],
+        vs: &'a [T],
         result: &mut [T],
     ) -> Result<()> {
         let n = self.n_params;
@@ -799,7 +804,8 @@ impl Function {
             let (ins_buf, outs_buf) = staging.split_at_mut(k * n);
             let mut blocks = split_blocks(ins_buf, k, &sizes);
             scatter_rows(vs, n, &sizes, &mut blocks);
-            let mut ins = prefix;
+            // A fresh list: the blocks live shorter than the prefix.
+            let mut ins: Parts<&[T]> = prefix.iter().copied().collect();
             ins.extend(blocks.iter().map(|b| &**b));
             let mut outs = split_blocks(outs_buf, k, &sizes);
             c.run(&ins, &mut outs)?;
