@@ -1794,6 +1794,8 @@ fn fuse_group(
                             hi: range.1,
                             eqn_f: node.eqn as u32,
                             eqn_g: node.eqn as u32,
+                            scale: [1.0; 3],
+                            eqn_scale: [node.eqn as u32; 3],
                         }));
                         r
                     })
@@ -1861,6 +1863,8 @@ fn fuse_group(
                                 hi,
                                 eqn_f: eqn,
                                 eqn_g: eqn,
+                                scale: [1.0; 3],
+                                eqn_scale: [eqn; 3],
                             })
                         };
                         match signed {
@@ -2018,7 +2022,15 @@ fn fuse_group(
         }
     }
     let mut nregs = base;
+    let literal: HashMap<u16, f64> = splats
+        .iter()
+        .filter_map(|&(r, src)| match src {
+            SplatSrc::Lit(v) => Some((r, v)),
+            SplatSrc::Mem(..) => None,
+        })
+        .collect();
     let mut map_body = |body: &mut Vec<Instr>| {
+        fold_scales(body, &pinned, &literal);
         pair_arith(body, &pinned);
         let (phys, used) = allocate(body, &pinned, &pinned_phys, base);
         nregs = nregs.max(used);
@@ -2327,6 +2339,96 @@ fn signed_arith(code: Code, x: (Src, bool), y: (Src, bool), konst: &[bool]) -> O
     })
 }
 
+/// Folds each product of a value by a literal, `t = a * k`, into every
+/// instruction that reads `t`, as a scale on that operand, where all its
+/// readers are arithmetic over the same range, read it unshifted and do not
+/// already scale it: the product then never goes through a register (a
+/// store and a load per element saved). Derivative programs are full of
+/// them (`2x`, `100 (x₁ − x₀²)`). Works on virtual registers, before
+/// pairing: the value `a` simply lives a little longer.
+fn fold_scales(body: &mut Vec<Instr>, pinned: &[bool], literal: &HashMap<u16, f64>) {
+    // Registers a pad zeroes in place hold two values over time: reading
+    // one later is not reading it at the product.
+    let zeroed: HashSet<u16> = body
+        .iter()
+        .filter_map(|ins| match ins {
+            Instr::Zero { reg, .. } => Some(*reg),
+            _ => None,
+        })
+        .collect();
+    let mut gone = vec![false; body.len()];
+    for i in 0..body.len() {
+        let Instr::Arith(x) = &body[i] else { continue };
+        let (Src::Reg(t), FOp::MulK, GOp::Copy, Src::Reg(kr)) = (x.out, x.f, x.g, x.b) else {
+            continue;
+        };
+        let Some(&k) = literal.get(&kr) else { continue };
+        let in_place = matches!(x.a, Src::Reg(r) if zeroed.contains(&r));
+        if pinned[t as usize] || x.is_scaled(0) || matches!(x.a, Src::Back(..)) || in_place {
+            continue;
+        }
+        let (a, range, eqn) = (x.a, (x.lo, x.hi), x.eqn_f);
+        // Every read of `t`: a vector operand of an arithmetic instruction
+        // over the same range, unscaled.
+        let mut readers = Vec::new();
+        let mut foldable = true;
+        for (j, ins) in body.iter().enumerate().skip(i + 1) {
+            let mut reads_t = false;
+            for_each_read(ins, |r| reads_t |= r == t);
+            if !reads_t {
+                continue;
+            }
+            match ins {
+                Instr::Arith(y) if (y.lo, y.hi) == range => {
+                    for (pos, src, used) in vector_operands(y) {
+                        if !used {
+                            continue;
+                        }
+                        match src {
+                            Src::Reg(r) if r == t && !y.is_scaled(pos) => readers.push((j, pos)),
+                            Src::Back(r, _) if r == t => foldable = false,
+                            Src::Reg(r) if r == t => foldable = false,
+                            _ => {}
+                        }
+                    }
+                }
+                _ => foldable = false,
+            }
+        }
+        if !foldable || readers.is_empty() {
+            continue;
+        }
+        for (j, pos) in readers {
+            let Instr::Arith(y) = &mut body[j] else {
+                unreachable!("an arithmetic reader")
+            };
+            match pos {
+                0 => y.a = a,
+                1 => y.b = a,
+                _ => y.c = a,
+            }
+            y.scale[pos] = k;
+            y.eqn_scale[pos] = eqn;
+        }
+        gone[i] = true;
+    }
+    let mut n = 0;
+    body.retain(|_| {
+        n += 1;
+        !gone[n - 1]
+    });
+}
+
+/// The vector operands of an arithmetic instruction: position, source and
+/// whether it is read.
+fn vector_operands(y: &Arith) -> [(usize, Src, bool); 3] {
+    [
+        (0, y.a, true),
+        (1, y.b, y.f.reads_b() && !y.f.scalar_b()),
+        (2, y.c, y.g.reads_c() && !y.g.scalar_c()),
+    ]
+}
+
 /// Merges each single arithmetic instruction whose result only one other
 /// single arithmetic instruction reads, over the same range, into that
 /// reader: `g(f(a, b), c)` in one pass. Works on virtual registers, before
@@ -2364,7 +2466,10 @@ fn pair_arith(body: &mut Vec<Instr>, pinned: &[bool]) {
             }
             let Some(i) = def[r] else { continue };
             let Instr::Arith(x) = &body[i] else { continue };
-            if gone[i] || x.g != GOp::Copy || (x.lo, x.hi) != (y.lo, y.hi) {
+            // The intermediate stays in a CPU register: it cannot be read
+            // scaled.
+            let t_pos = if first { 0 } else { 1 };
+            if gone[i] || x.g != GOp::Copy || (x.lo, x.hi) != (y.lo, y.hi) || y.is_scaled(t_pos) {
                 continue;
             }
             let (g, c) = if first {
@@ -2395,6 +2500,7 @@ fn pair_arith(body: &mut Vec<Instr>, pinned: &[bool]) {
                 };
                 (g, y.a)
             };
+            let other = 1 - t_pos;
             let merged = Arith {
                 f: x.f,
                 g,
@@ -2406,6 +2512,8 @@ fn pair_arith(body: &mut Vec<Instr>, pinned: &[bool]) {
                 hi: y.hi,
                 eqn_f: x.eqn_f,
                 eqn_g: y.eqn_g,
+                scale: [x.scale[0], x.scale[1], y.scale[other]],
+                eqn_scale: [x.eqn_scale[0], x.eqn_scale[1], y.eqn_scale[other]],
             };
             body[j] = Instr::Arith(merged);
             gone[i] = true;

@@ -252,6 +252,27 @@ pub(crate) struct Arith {
     /// The equations of `f` and `g` (equal for a single operation).
     pub eqn_f: u32,
     pub eqn_g: u32,
+    /// A literal each vector operand `a`, `b`, `c` is multiplied by as it
+    /// is read (1 where none): a product by a literal folded into its
+    /// readers, so its value never goes through a register. The same
+    /// operation as the separate one, so the same bits.
+    pub scale: [f64; 3],
+    /// The equation of each scale, for finiteness reports.
+    pub eqn_scale: [u32; 3],
+}
+
+impl Arith {
+    /// Whether operand `k` (0, 1, 2 for `a`, `b`, `c`) is read scaled.
+    // A scale is exactly 1 where none was folded.
+    #[allow(clippy::float_cmp)]
+    pub fn is_scaled(&self, k: usize) -> bool {
+        self.scale[k] != 1.0
+    }
+
+    /// Whether any operand is read scaled.
+    pub fn scaled(&self) -> bool {
+        (0..3).any(|k| self.is_scaled(k))
+    }
 }
 
 /// A fused instruction.
@@ -491,7 +512,14 @@ impl Fused {
         for ins in self.first.as_ref().unwrap_or(&self.body) {
             match ins {
                 Instr::Op(o) => e.push(o.eqn as usize),
-                Instr::Arith(a) => e.extend([a.eqn_f as usize, a.eqn_g as usize]),
+                Instr::Arith(a) => {
+                    e.extend([a.eqn_f as usize, a.eqn_g as usize]);
+                    for k in 0..3 {
+                        if a.is_scaled(k) {
+                            e.push(a.eqn_scale[k] as usize);
+                        }
+                    }
+                }
                 Instr::Assemble { eqn, .. } => e.push(*eqn as usize),
                 Instr::Zero { eqn, .. } => e.push(*eqn as usize),
             }
@@ -761,27 +789,54 @@ impl Fused {
                         let pb = vec(ar.b, ar.f.reads_b() && !ar.f.scalar_b());
                         let pc = vec(ar.c, ar.g.reads_c() && !ar.g.scalar_c());
                         let po = at(ar.out, a);
+                        let sc = ar.scale.map(T::from_f64);
+                        if check && ar.scaled() {
+                            // The folded products, each checked as the
+                            // equation it was.
+                            for (k, p) in [pa, pb, pc].into_iter().enumerate() {
+                                if !ar.is_scaled(k) {
+                                    continue;
+                                }
+                                // SAFETY: a scaled operand is a vector
+                                // operand, valid for `len` reads.
+                                let v = unsafe { std::slice::from_raw_parts(p, len) };
+                                if let Some(x) =
+                                    v.iter().map(|&x| x * sc[k]).find(|x| !x.is_finite())
+                                {
+                                    found =
+                                        earlier(found, Some((ar.eqn_scale[k], Float::to_f64(x))));
+                                }
+                            }
+                        }
                         if check && ar.g != GOp::Copy {
                             // Each step on its own, through a scratch
                             // register, so that each equation is checked.
                             let t = at(Src::Reg(self.check_reg), a);
                             // SAFETY: as below; the scratch register is
                             // distinct from every operand.
+                            let one = T::one();
                             unsafe {
-                                arith(ar.f, GOp::Copy, t, pa, pb, pa, kb, kc, len);
+                                let s1 = [sc[0], sc[1], one];
+                                arith(ar.f, GOp::Copy, t, pa, pb, pa, kb, kc, s1, len);
                                 let v = std::slice::from_raw_parts(t, len);
                                 if let Some(v) = v.iter().find(|v| !v.is_finite()) {
                                     found = earlier(found, Some((ar.eqn_f, Float::to_f64(*v))));
                                 }
                                 match ar.g.as_first() {
-                                    Some(f2) => arith(f2, GOp::Copy, po, t, pc, t, kc, kc, len),
-                                    None => arith(FOp::Sub, GOp::Copy, po, pc, t, pc, kc, kc, len),
+                                    Some(f2) => {
+                                        let s2 = [one, sc[2], one];
+                                        arith(f2, GOp::Copy, po, t, pc, t, kc, kc, s2, len)
+                                    }
+                                    None => {
+                                        let s2 = [sc[2], one, one];
+                                        arith(FOp::Sub, GOp::Copy, po, pc, t, pc, kc, kc, s2, len)
+                                    }
                                 }
                             }
                         } else {
                             // SAFETY: operands and the output are valid on
                             // the range and the output overlaps no operand.
-                            unsafe { arith(ar.f, ar.g, po, pa, pb, pc, kb, kc, len) };
+                            unsafe { arith(ar.f, ar.g, po, pa, pb, pc, kb, kc, sc, len) };
                         }
                         if check {
                             // SAFETY: just written, `len` elements.
@@ -999,22 +1054,22 @@ fn lp3<T: Float>(o: &mut [T], a: &[T], b: &[T], c: &[T], h: impl Fn(T, T, T) -> 
 /// `out = g(f(x, y), z)` for each second step, given `f` as an expression
 /// in the element names `x`, `y`, `z` (the operands' current elements).
 macro_rules! with_g {
-    ($g:expr, $kc:expr, $o:expr, $a:expr, $b:expr, $c:expr, |$x:ident, $y:ident, $z:ident| $fe:expr) => {{
+    ($lp:ident [$($extra:expr),*], $g:expr, $kc:expr, $o:expr, $a:expr, $b:expr, $c:expr, |$x:ident, $y:ident, $z:ident| $fe:expr) => {{
         let kc = $kc;
         match $g {
-            GOp::Copy => lp3($o, $a, $b, $c, |$x, $y, _| $fe),
-            GOp::Add => lp3($o, $a, $b, $c, |$x, $y, $z| ($fe) + $z),
-            GOp::Sub => lp3($o, $a, $b, $c, |$x, $y, $z| ($fe) - $z),
-            GOp::RSub => lp3($o, $a, $b, $c, |$x, $y, $z| $z - ($fe)),
-            GOp::Mul => lp3($o, $a, $b, $c, |$x, $y, $z| ($fe) * $z),
-            GOp::NAdd => lp3($o, $a, $b, $c, |$x, $y, $z| -($fe) - $z),
-            GOp::NAddK => lp3($o, $a, $b, $c, |$x, $y, _| -($fe) - kc),
-            GOp::AddK => lp3($o, $a, $b, $c, |$x, $y, _| ($fe) + kc),
-            GOp::SubK => lp3($o, $a, $b, $c, |$x, $y, _| ($fe) - kc),
-            GOp::RSubK => lp3($o, $a, $b, $c, |$x, $y, _| kc - ($fe)),
-            GOp::MulK => lp3($o, $a, $b, $c, |$x, $y, _| ($fe) * kc),
-            GOp::Neg => lp3($o, $a, $b, $c, |$x, $y, _| -($fe)),
-            GOp::Square => lp3($o, $a, $b, $c, |$x, $y, _| {
+            GOp::Copy => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, _| $fe),
+            GOp::Add => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, $z| ($fe) + $z),
+            GOp::Sub => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, $z| ($fe) - $z),
+            GOp::RSub => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, $z| $z - ($fe)),
+            GOp::Mul => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, $z| ($fe) * $z),
+            GOp::NAdd => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, $z| -($fe) - $z),
+            GOp::NAddK => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, _| -($fe) - kc),
+            GOp::AddK => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, _| ($fe) + kc),
+            GOp::SubK => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, _| ($fe) - kc),
+            GOp::RSubK => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, _| kc - ($fe)),
+            GOp::MulK => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, _| ($fe) * kc),
+            GOp::Neg => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, _| -($fe)),
+            GOp::Square => $lp($o, $a, $b, $c, $($extra,)* |$x, $y, _| {
                 let t = $fe;
                 t * t
             }),
@@ -1022,7 +1077,44 @@ macro_rules! with_g {
     }};
 }
 
-/// One arithmetic instruction over `n` elements.
+/// All `f` steps under one `with_g!`, through loop `$lp`.
+macro_rules! with_f {
+    ($lp:ident [$($extra:expr),*], $f:expr, $g:expr, $kb:expr, $kc:expr, $o:expr, $a:expr, $b:expr, $c:expr) => {{
+        let kb = $kb;
+        match $f {
+            FOp::Add => with_g!($lp [$($extra),*], $g, $kc, $o, $a, $b, $c, |x, y, z| x + y),
+            FOp::Sub => with_g!($lp [$($extra),*], $g, $kc, $o, $a, $b, $c, |x, y, z| x - y),
+            FOp::Mul => with_g!($lp [$($extra),*], $g, $kc, $o, $a, $b, $c, |x, y, z| x * y),
+            FOp::NAdd => with_g!($lp [$($extra),*], $g, $kc, $o, $a, $b, $c, |x, y, z| -x - y),
+            FOp::NAddK => with_g!($lp [$($extra),*], $g, $kc, $o, $a, $b, $c, |x, y, z| -x - kb),
+            FOp::AddK => with_g!($lp [$($extra),*], $g, $kc, $o, $a, $b, $c, |x, y, z| x + kb),
+            FOp::SubK => with_g!($lp [$($extra),*], $g, $kc, $o, $a, $b, $c, |x, y, z| x - kb),
+            FOp::RSubK => with_g!($lp [$($extra),*], $g, $kc, $o, $a, $b, $c, |x, y, z| kb - x),
+            FOp::MulK => with_g!($lp [$($extra),*], $g, $kc, $o, $a, $b, $c, |x, y, z| x * kb),
+            FOp::Neg => with_g!($lp [$($extra),*], $g, $kc, $o, $a, $b, $c, |x, y, z| -x),
+            FOp::Square => with_g!($lp [$($extra),*], $g, $kc, $o, $a, $b, $c, |x, y, z| x * x),
+            FOp::Copy => with_g!($lp [$($extra),*], $g, $kc, $o, $a, $b, $c, |x, y, z| x),
+        }
+    }};
+}
+
+/// `lp3` with each operand multiplied by its scale as it is read.
+#[inline(always)]
+fn lp3_scaled<T: Float>(
+    o: &mut [T],
+    a: &[T],
+    b: &[T],
+    c: &[T],
+    [sa, sb, sc]: [T; 3],
+    h: impl Fn(T, T, T) -> T,
+) {
+    for (((o, &a), &b), &c) in o.iter_mut().zip(a).zip(b).zip(c) {
+        *o = h(a * sa, b * sb, c * sc);
+    }
+}
+
+/// One arithmetic instruction over `n` elements, its vector operands
+/// multiplied by `scale` as they are read (skipped where all are 1).
 ///
 /// # Safety
 /// `o` is valid for `n` writes; `a`, `b` and `c` for `n` reads (a vector
@@ -1040,6 +1132,7 @@ unsafe fn arith<T: Float>(
     c: *const T,
     kb: T,
     kc: T,
+    scale: [T; 3],
     n: usize,
 ) {
     // SAFETY: forwarded from the caller.
@@ -1051,19 +1144,10 @@ unsafe fn arith<T: Float>(
             std::slice::from_raw_parts(c, n),
         )
     };
-    match f {
-        FOp::Add => with_g!(g, kc, o, a, b, c, |x, y, z| x + y),
-        FOp::Sub => with_g!(g, kc, o, a, b, c, |x, y, z| x - y),
-        FOp::Mul => with_g!(g, kc, o, a, b, c, |x, y, z| x * y),
-        FOp::NAdd => with_g!(g, kc, o, a, b, c, |x, y, z| -x - y),
-        FOp::NAddK => with_g!(g, kc, o, a, b, c, |x, y, z| -x - kb),
-        FOp::AddK => with_g!(g, kc, o, a, b, c, |x, y, z| x + kb),
-        FOp::SubK => with_g!(g, kc, o, a, b, c, |x, y, z| x - kb),
-        FOp::RSubK => with_g!(g, kc, o, a, b, c, |x, y, z| kb - x),
-        FOp::MulK => with_g!(g, kc, o, a, b, c, |x, y, z| x * kb),
-        FOp::Neg => with_g!(g, kc, o, a, b, c, |x, y, z| -x),
-        FOp::Square => with_g!(g, kc, o, a, b, c, |x, y, z| x * x),
-        FOp::Copy => with_g!(g, kc, o, a, b, c, |x, y, z| x),
+    if scale == [T::one(); 3] {
+        with_f!(lp3[], f, g, kb, kc, o, a, b, c)
+    } else {
+        with_f!(lp3_scaled[scale], f, g, kb, kc, o, a, b, c)
     }
 }
 
