@@ -83,9 +83,9 @@ pub fn rosen_point(n: usize) -> (Vec<f64>, Vec<f64>) {
 /// `n = 10⁵` over the cores.
 const HAND_BLOCK: usize = 1 << 14;
 
-/// Runs `row(i, x_i−1, x_i, x_i+1, v_i−1, v_i, v_i+1)` for every interior
-/// entry `0 < i < n − 1` of `out`, in parallel blocks; `v` may be empty (then
-/// its entries read as zero). The loop body is branch-free, so it
+/// Sets every interior entry `0 < i < n − 1` of `out` to
+/// `row([x_i−1, x_i, x_i+1], [v_i−1, v_i, v_i+1])`, in parallel blocks; `v`
+/// may be empty (then its entries read as zero). The loop body is branch-free, so it
 /// vectorizes.
 fn interior_rows(
     x: &[f64],

@@ -361,9 +361,7 @@ fn difference_check<T: Real>(
     let mut estimate = |j: i32| -> Result<StepEstimate> {
         let (d, g) = quotient_at(j)?;
         let (d2, _) = quotient_at(j + 1)?;
-        let hj = step(j);
-        let truncation = distance(&d, &d2) / 3.0;
-        let rounding = u * g / (2.0 * hj) + u * xnorm * norm(&d) / (vnorm * hj);
+        let (truncation, rounding) = quotient_error(&d, &d2, g, step(j), true, u, xnorm / vnorm);
         Ok(StepEstimate {
             j,
             d,
@@ -529,11 +527,31 @@ fn difference_product_error<T: Real>(
     let quotient = |k: f64| gradient_quotient(f, x, v, T::from_f64(k * h), base);
     let (d1, g1) = quotient(1.0)?;
     let (d2, _) = quotient(2.0)?;
-    let truncation = distance(&d1, &d2) / if central { 3.0 } else { 1.0 };
     let u = T::DTYPE.unit_roundoff();
-    let denom = if central { 2.0 * h } else { h };
-    let rounding = u * g1 / denom + u * f.param_norm(x) * norm(&d1) / (norm(v) * h);
+    let (truncation, rounding) =
+        quotient_error(&d1, &d2, g1, h, central, u, f.param_norm(x) / norm(v));
     Ok(truncation + rounding)
+}
+
+/// The estimated error of a gradient quotient `d` at step `h`, given the
+/// quotient `d2` at `2h` and the summed norms `g` of the gradients `d`
+/// differences, as `(truncation, rounding)`: truncation by Richardson
+/// (`d2 − d ≈ 3E` for central, `≈ E` for forward differences); rounding
+/// from `u g` over the quotient's denominator, plus the rounding of the
+/// shifted point, `u ‖x‖` seen through `‖H‖ ≈ ‖d‖ / ‖v‖` over `h`
+/// (`x_over_v = ‖x‖ / ‖v‖`).
+fn quotient_error(
+    d: &[f64],
+    d2: &[f64],
+    g: f64,
+    h: f64,
+    central: bool,
+    u: f64,
+    x_over_v: f64,
+) -> (f64, f64) {
+    let truncation = distance(d, d2) / if central { 3.0 } else { 1.0 };
+    let denom = if central { 2.0 * h } else { h };
+    (truncation, u * g / denom + u * x_over_v * norm(d) / h)
 }
 
 /// Holds `c` (whose discrepancy is relative to `scale`) to the AD

@@ -36,17 +36,28 @@ fn network_point(rng: &mut TestRng, f: &Function) -> Vec<f64> {
     x
 }
 
+/// The two test functions: Rosenbrock in 9 variables and the network.
+fn rosenbrock_and_network() -> [Function; 2] {
+    [
+        trace(|x| rosenbrock(&x[0]), &[Spec::vector(9)]).unwrap(),
+        network(),
+    ]
+}
+
+/// A random point of one of [`rosenbrock_and_network`].
+fn random_point(rng: &mut TestRng, f: &Function) -> Vec<f64> {
+    if f.num_params() == 9 {
+        rng.vec(9, -2.0, 2.0)
+    } else {
+        network_point(rng, f)
+    }
+}
+
 #[test]
 fn prepared_products_equal_one_off_products_in_every_mode() {
     let mut rng = TestRng::new(1);
-    let rosen = trace(|x| rosenbrock(&x[0]), &[Spec::vector(9)]).unwrap();
-    let net = network();
-    for f in [&rosen, &net] {
-        let x = if f.num_params() == 9 {
-            rng.vec(9, -2.0, 2.0)
-        } else {
-            network_point(&mut rng, f)
-        };
+    for f in &rosenbrock_and_network() {
+        let x = random_point(&mut rng, f);
         for mode in HvpMode::ALL {
             let h = HessianOperator::with_mode(f, &x, mode).unwrap();
             let (v0, g0) = f.value_and_grad(&x).unwrap();
@@ -497,16 +508,8 @@ fn state(h: &HessianOperator<'_, f64>, probes: &[Vec<f64>]) -> (f64, Vec<f64>, V
 #[test]
 fn preparing_again_in_place_equals_a_fresh_operator_in_every_mode() {
     let mut rng = TestRng::new(7);
-    let rosen = trace(|x| rosenbrock(&x[0]), &[Spec::vector(9)]).unwrap();
-    let net = network();
-    for f in [&rosen, &net] {
-        let point = |rng: &mut TestRng| {
-            if f.num_params() == 9 {
-                rng.vec(9, -2.0, 2.0)
-            } else {
-                network_point(rng, f)
-            }
-        };
+    for f in &rosenbrock_and_network() {
+        let point = |rng: &mut TestRng| random_point(rng, f);
         let probes = [
             rng.vec(f.num_params(), -1.0, 1.0),
             rng.vec(f.num_params(), -1.0, 1.0),
